@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Kernels are written with SIMD types that only lower to real vector instructions when the
+// module is compiled for a CPU level (see DESIGN.md: ~30x slower without it). The quantized
+// inner loops live in C with per-function target attributes and are picked at run time.
+#if arch(x86_64)
+let cpuLevel: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3", "-target-cpu", "haswell"])]
+let cCPULevel: [CSetting] = [.unsafeFlags(["-O3", "-march=x86-64-v3"])]
+#else
+let cpuLevel: [SwiftSetting] = []
+let cCPULevel: [CSetting] = [.unsafeFlags(["-O3"])]
+#endif
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Tram",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tram", targets: ["tram"]),
+        .library(name: "TramModels", targets: ["TramModels"]),
+        .library(name: "TramTokenizer", targets: ["TramTokenizer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CTramKernels", cSettings: cCPULevel),
+        .target(
+            name: "TramKernels",
+            dependencies: ["CTramKernels"],
+            swiftSettings: upcoming + cpuLevel + [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .target(name: "TramFormats", swiftSettings: upcoming),
+        .target(name: "TramTokenizer", swiftSettings: upcoming),
+        .target(
+            name: "TramModels",
+            dependencies: [
+                "TramKernels", "TramFormats", "TramTokenizer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming + cpuLevel
+        ),
+        .executableTarget(
+            name: "tram",
+            dependencies: [
+                "TramModels", "TramTokenizer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(name: "TramKernelsTests", dependencies: ["TramKernels"], swiftSettings: upcoming),
+        .testTarget(name: "TramFormatsTests", dependencies: ["TramFormats"], swiftSettings: upcoming),
+        .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer"], swiftSettings: upcoming),
+        .testTarget(
+            name: "TramModelsTests",
+            dependencies: ["TramModels", "TramKernels", "TramFormats", "TramTokenizer"],
+            swiftSettings: upcoming
+        ),
+    ]
+)

@@ -1,0 +1,2 @@
+#include "CTramKernels.h"
+int ctram_kernels_version(void) { return 1; }

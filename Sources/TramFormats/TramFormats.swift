@@ -1,0 +1,1 @@
+// GGUF, safetensors and config readers.

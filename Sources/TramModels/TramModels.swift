@@ -1,0 +1,3 @@
+import TramKernels
+import TramFormats
+import TramTokenizer
