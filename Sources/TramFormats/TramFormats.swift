@@ -1,1 +1,0 @@
-// GGUF, safetensors and config readers.
