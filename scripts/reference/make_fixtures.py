@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Write the reference fixtures under Tests/Fixtures/ (deterministic, rerunnable).
+
+    python3 scripts/reference/make_fixtures.py [--model PATH] [--only tokenizer,chat,logits]
+
+* Tests/Fixtures/tokenizer_smollm2.json  -- encode/decode cases (HF `tokenizers` built from GGUF metadata)
+* Tests/Fixtures/chat_smollm2.json       -- ChatML renderings of the GGUF chat template (jinja2, HF-style)
+* Tests/Fixtures/logits_smollm2.json     -- greedy continuations, top-5 logits per step, perplexity
+                                            (numpy float32 reference forward, llama_ref.py)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from datetime import datetime
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+FIXTURES = os.path.join(ROOT, "Tests", "Fixtures")
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_model_path() -> str:
+    cache = os.environ.get("TRAM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "tram")
+    return os.path.join(cache, "models", "smollm2-135m-instruct", MODEL_FILE)
+
+
+def write_json(name: str, obj) -> str:
+    os.makedirs(FIXTURES, exist_ok=True)
+    path = os.path.join(FIXTURES, name)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Tokenizer
+# --------------------------------------------------------------------------------------------
+
+TOKENIZER_TEXTS = [
+    # English
+    "Hello world",
+    "Hello world 2024",
+    "The quick brown fox jumps over the lazy dog.",
+    "What is the capital of France?",
+    "Once upon a time, in a land far, far away, there lived a king.",
+    "HELLO World hello WORLD",
+    # contractions
+    "don't",
+    "I'M here, you're there, we'll see, they've gone, she'd know, it's fine",
+    "DON'T STOP, I'm sure he'll",
+    # digits, years, numbers
+    "1999",
+    "3.14159",
+    "12345678",
+    "In 1999 there were 12,345 people; by 2024, 1,000,000.",
+    "version 2.0.1-beta3 at 10:45pm",
+    "0x7FFF_FFFF + 1e-5",
+    # code
+    "def add(a, b):\n    return a + b\n",
+    "for i in range(10):\n\tprint(f\"{i:02d}\")",
+    "import numpy as np\nx = np.zeros((3, 4), dtype=np.float32)",
+    "func greet(_ name: String) -> String {\n    return \"Hello, \\(name)!\"\n}",
+    "let xs: [Int] = [1, 2, 3].map { $0 * 2 }",
+    "{\"name\": \"Tram\", \"version\": 1, \"tags\": [\"llm\", \"swift\"], \"ok\": true, \"x\": null}",
+    "if (a && b || !c) { return -1; } // comment",
+    "<div class=\"main\">Hello &amp; welcome</div>",
+    # whitespace runs
+    "two  spaces",
+    "many      spaces   here",
+    "tab\tseparated\tvalues",
+    "\t\tindented with tabs",
+    "trailing spaces   ",
+    "   leading spaces",
+    "line1\nline2",
+    "para1\n\npara2",
+    "windows\r\nline\r\nendings",
+    "\n",
+    "\n\n\n",
+    "mixed \t \n  whitespace \n\t end",
+    # emoji
+    "I love pizza 🍕!",
+    "family: 👨‍👩‍👧‍👦 done",
+    "flags: 🇫🇷🇯🇵🇺🇸",
+    "thumbs 👍🏽 and ❤️",
+    # CJK, Arabic, Hindi, others
+    "你好，世界！",
+    "日本語のテキストです。カタカナ、ひらがな。",
+    "한국어 문장입니다",
+    "مرحبا بالعالم",
+    "नमस्ते दुनिया",
+    "Привет, мир!",
+    "Γειά σου Κόσμε",
+    # accents: NFC and NFD forms
+    "café naïve résumé",               # NFC
+    "cafe\u0301 nai\u0308ve re\u0301sume\u0301",  # NFD
+    "Ångström Zürich São Paulo",
+    # punctuation runs
+    "Wait... what?!?! (really) [yes] {no} <maybe>",
+    "----====****####",
+    "!!!???...,,,;;;:::",
+    "\"quoted\" 'single' `back`",
+    "email@example.com https://example.org/path?q=1&r=2#frag",
+    # special tokens inside text
+    "<|im_start|>user\nHi<|im_end|>",
+    "a<|endoftext|>b",
+    "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n",
+    "text <|im_end|> more",
+    "<|im_start|><|im_end|>",
+    "<repo_name>tram<file_sep>main.swift",
+    "<|im_start", # incomplete special token: plain text
+    # edge cases
+    "",
+    " ",
+    "a",
+    "  ",
+    "supercalifragilisticexpialidocious",
+    "pneumonoultramicroscopicsilicovolcanoconiosis",
+    "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft",
+    "antidisestablishmentarianism " * 3,
+    "ÿ\u00a0non\u2009breaking\u200bzero width",
+]
+
+
+def make_tokenizer_fixture(model_path: str) -> str:
+    from tokenizer_json import load_tokenizer
+    import tokenizers
+
+    tok = load_tokenizer(model_path)
+    cases = []
+    for text in TOKENIZER_TEXTS:
+        enc = tok.encode(text, add_special_tokens=True)
+        cases.append({
+            "text": text,
+            "ids": enc.ids,
+            "decoded": tok.decode(enc.ids, skip_special_tokens=False),
+        })
+    obj = {
+        "source": (
+            f"HF tokenizers {tokenizers.__version__}: Tokenizer built from {MODEL_FILE} tokenizer.ggml.* metadata "
+            "by scripts/reference/tokenizer_json.py (BPE, Digits(individual)+ByteLevel pre-tokenizer, ByteLevel "
+            "decoder, CONTROL tokens as special added tokens); ids = encode(text, add_special_tokens=True) "
+            "(no BOS for this model); decoded = decode(ids, skip_special_tokens=False). "
+            "Regenerate: python3 scripts/reference/make_fixtures.py --only tokenizer"
+        ),
+        "cases": cases,
+    }
+    return write_json("tokenizer_smollm2.json", obj)
+
+
+# --------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=default_model_path())
+    ap.add_argument("--only", default="tokenizer,chat,logits")
+    args = ap.parse_args()
+    if not os.path.exists(args.model):
+        sys.exit(f"model not found: {args.model} (run scripts/fetch-model.sh)")
+    only = set(args.only.split(","))
+    makers = [("tokenizer", make_tokenizer_fixture)]
+    if "make_chat_fixture" in globals():
+        makers.append(("chat", globals()["make_chat_fixture"]))
+    if "make_logits_fixture" in globals():
+        makers.append(("logits", globals()["make_logits_fixture"]))
+    for name, fn in makers:
+        if name in only:
+            t0 = time.time()
+            path = fn(args.model)
+            print(f"{name}: wrote {os.path.relpath(path, ROOT)} in {time.time() - t0:.1f}s")
+
+
+if __name__ == "__main__":
+    main()
