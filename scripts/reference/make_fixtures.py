@@ -156,6 +156,97 @@ def make_tokenizer_fixture(model_path: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Chat template
+# --------------------------------------------------------------------------------------------
+
+def gguf_string(reader, key: str):
+    f = reader.fields.get(key)
+    return None if f is None else f.contents()
+
+
+def hf_template_env():
+    """A jinja2 environment configured the way transformers' apply_chat_template does."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message):
+        raise jinja2.exceptions.TemplateError(message)
+
+    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+    def strftime_now(format):
+        return datetime.now().strftime(format)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                        extensions=["jinja2.ext.loopcontrols"])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    env.globals["strftime_now"] = strftime_now
+    return env
+
+
+def special_token_strings(reader) -> dict:
+    tokens = gguf_string(reader, "tokenizer.ggml.tokens")
+    out = {}
+    for name, key in [("bos_token", "bos_token_id"), ("eos_token", "eos_token_id"),
+                      ("unk_token", "unknown_token_id"), ("pad_token", "padding_token_id")]:
+        i = gguf_string(reader, f"tokenizer.ggml.{key}")
+        if i is not None:
+            out[name] = tokens[int(i)]
+    return out
+
+
+def render_chat(template: str, messages, add_generation_prompt: bool, specials: dict) -> str:
+    tmpl = hf_template_env().from_string(template)
+    return tmpl.render(messages=messages, add_generation_prompt=add_generation_prompt, **specials)
+
+
+CHAT_CASES = [
+    ([{"role": "user", "content": "Hello!"}], True),
+    ([{"role": "user", "content": "Hello!"}], False),
+    ([{"role": "system", "content": "You are a pirate. Answer like one."},
+      {"role": "user", "content": "What is the weather like?"}], True),
+    ([{"role": "system", "content": "Be brief."},
+      {"role": "user", "content": "Name a color."},
+      {"role": "assistant", "content": "Blue."},
+      {"role": "user", "content": "Another one?"}], True),
+    ([{"role": "user", "content": "What is 2+2?"},
+      {"role": "assistant", "content": "4"}], False),
+    ([{"role": "user", "content": "Write a haiku.\nMake it about the sea.\n\nThanks!"}], True),
+    ([{"role": "user", "content": "Traduis: « Ça va très bien » — 你好 👋🏽 مرحبا"}], True),
+    ([{"role": "user", "content": "  leading and trailing spaces  "},
+      {"role": "assistant", "content": "Noted.\n"},
+      {"role": "user", "content": "code:\n```python\nprint('hi')\n```"}], True),
+    ([{"role": "system", "content": ""}, {"role": "user", "content": ""}], True),
+    ([{"role": "user", "content": "Tell me about <|im_end|> tokens"}], True),
+    ([{"role": "assistant", "content": "I speak first."},
+      {"role": "user", "content": "OK."}], False),
+]
+
+
+def make_chat_fixture(model_path: str) -> str:
+    import gguf
+    import jinja2
+    reader = gguf.GGUFReader(model_path)
+    template = gguf_string(reader, "tokenizer.chat_template")
+    specials = special_token_strings(reader)
+    cases = []
+    for messages, agp in CHAT_CASES:
+        cases.append({"messages": messages, "add_generation_prompt": agp,
+                      "rendered": render_chat(template, messages, agp, specials)})
+    obj = {
+        "source": (f"jinja2 {jinja2.__version__} ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True) "
+                   f"as transformers apply_chat_template (globals raise_exception, strftime_now; tojson filter; "
+                   f"variables {sorted(specials)} = {specials}); template = {MODEL_FILE} tokenizer.chat_template. "
+                   "Regenerate: python3 scripts/reference/make_fixtures.py --only chat"),
+        "template": template,
+        "cases": cases,
+    }
+    return write_json("chat_smollm2.json", obj)
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 
