@@ -247,6 +247,118 @@ def make_chat_fixture(model_path: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Logits (numpy reference forward)
+# --------------------------------------------------------------------------------------------
+
+N_CONTINUATION = 32
+TOP_K = 5
+
+RAW_PROMPTS = [
+    ("capital_france", "The capital of France is"),
+    ("python_code", "def fibonacci(n):\n    \"\"\"Return the n-th Fibonacci number.\"\"\"\n"),
+    ("fruit_list", "Here is a list of fruits:\n1. Apple\n2."),
+    ("story", "Once upon a time, there was a little robot named"),
+    ("json", "{\"name\": \"Alice\", \"age\": 30, \"city\":"),
+]
+
+CHAT_PROMPTS = [
+    ("chat_capital", [{"role": "user", "content": "What is the capital of France?"}]),
+    ("chat_healthy", [{"role": "user", "content": "Give me three tips for staying healthy."}]),
+    ("chat_python", [{"role": "user", "content": "Write a Python function that reverses a string."}]),
+    ("chat_system_sky", [{"role": "system", "content": "You are a science teacher. Explain things simply."},
+                         {"role": "user", "content": "Why is the sky blue?"}]),
+    ("chat_multiturn", [{"role": "user", "content": "Hi! My name is Sam."},
+                        {"role": "assistant", "content": "Hello Sam! How can I help you today?"},
+                        {"role": "user", "content": "Can you suggest a name for my new puppy?"}]),
+]
+
+PERPLEXITY_TEXT = (
+    "The history of the bicycle begins in the early nineteenth century, when inventors in Europe began to "
+    "experiment with two-wheeled machines that riders pushed along with their feet. These early designs were "
+    "heavy and uncomfortable, but they showed that a person could balance on two wheels while moving forward. "
+    "In the 1860s, French mechanics added pedals to the front wheel, and the new machines quickly became "
+    "popular in cities across the continent. Later, engineers built bicycles with a very large front wheel, "
+    "which allowed riders to travel faster but made falls dangerous. The safety bicycle, introduced in the "
+    "1880s, solved this problem with two wheels of equal size and a chain that drove the rear wheel. Air-filled "
+    "tires soon followed, making the ride smoother and more pleasant. By the end of the century, millions of "
+    "people owned bicycles, and the new freedom to travel changed daily life, especially for women, who gained "
+    "a practical way to move around on their own. Today, bicycles remain one of the most efficient forms of "
+    "transport ever invented."
+)
+
+
+def r5(x: float) -> float:
+    return round(float(x), 5)
+
+
+def log_softmax(logits):
+    import numpy as np
+    m = logits.max(axis=-1, keepdims=True)
+    z = logits - m
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def make_logits_fixture(model_path: str) -> str:
+    import gguf
+    import numpy as np
+    import llama_ref
+    from tokenizer_json import load_tokenizer
+
+    reader = gguf.GGUFReader(model_path)
+    template = gguf_string(reader, "tokenizer.chat_template")
+    specials = special_token_strings(reader)
+    tok = load_tokenizer(model_path)
+    model = llama_ref.load_gguf(model_path)
+
+    prompts = [(n, False, t) for n, t in RAW_PROMPTS]
+    prompts += [(n, True, render_chat(template, msgs, True, specials)) for n, msgs in CHAT_PROMPTS]
+
+    out = []
+    for name, chat, text in prompts:
+        prompt_ids = tok.encode(text, add_special_tokens=True).ids
+        cont = llama_ref.greedy(model, prompt_ids, N_CONTINUATION)  # exactly 32 tokens, EOS not a stop
+        full = prompt_ids + cont[:-1]
+        logits = llama_ref.forward(model, full)                     # teacher forced, no cache
+        steps = []
+        for i in range(N_CONTINUATION):
+            row = logits[len(prompt_ids) - 1 + i]
+            top = np.argsort(-row, kind="stable")[:TOP_K]
+            if int(top[0]) != cont[i]:
+                print(f"  warning: {name} step {i}: teacher-forced argmax {int(top[0])} != cached greedy {cont[i]}")
+            steps.append({"top_ids": [int(t) for t in top],
+                          "top_logits": [r5(row[t]) for t in top],
+                          "margin": r5(row[top[0]] - row[top[1]])})
+        print(f"  {name}: {len(prompt_ids)} prompt tokens -> {tok.decode(cont, skip_special_tokens=False)!r}"
+              f" (min margin {min(s['margin'] for s in steps):.4f})")
+        out.append({"name": name, "chat": chat, "text": text, "prompt_ids": prompt_ids,
+                    "continuation_ids": cont, "steps": steps})
+
+    ids = tok.encode(PERPLEXITY_TEXT, add_special_tokens=True).ids
+    lp = log_softmax(llama_ref.forward(model, ids).astype(np.float64))
+    nll = -np.array([lp[i - 1, ids[i]] for i in range(1, len(ids))])
+    mean_nll = float(nll.mean())
+    print(f"  perplexity: {len(ids)} tokens, mean NLL {mean_nll:.5f}, ppl {math.exp(mean_nll):.4f}")
+
+    obj = {
+        "source": (
+            "numpy float32 reference forward (scripts/reference/llama_ref.py): every GGUF tensor dequantized to "
+            "float32 with gguf.quants.dequantize, adjacent-pair RoPE, causal full-sequence attention. "
+            "continuation_ids: 32 greedy tokens (argmax, KV-cached generation, EOS does not stop). "
+            "steps[i]: logits at position len(prompt_ids)+i-1 of a teacher-forced forward over "
+            "prompt_ids + continuation_ids[:31]; top_ids/top_logits = top 5 by logit, margin = top1 - top2. "
+            "Chat prompts: ChatML rendered from the GGUF template with add_generation_prompt=true. "
+            "perplexity: mean NLL of tokens 1..N-1 given their prefix (no BOS), perplexity = exp(mean_nll). "
+            "Floats rounded to 5 decimals. Regenerate: python3 scripts/reference/make_fixtures.py --only logits"
+        ),
+        "model": MODEL_FILE,
+        "prompts": out,
+        "perplexity": {"text": PERPLEXITY_TEXT, "ids": ids, "mean_nll": r5(mean_nll),
+                       "perplexity": r5(math.exp(mean_nll))},
+    }
+    return write_json("logits_smollm2.json", obj)
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 
