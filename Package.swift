@@ -39,6 +39,7 @@ let package = Package(
         ),
         .target(name: "TramFormats", swiftSettings: upcoming),
         .target(name: "TramTokenizer", swiftSettings: upcoming),
+        .target(name: "TramChat", swiftSettings: upcoming),
         .target(
             name: "TramModels",
             dependencies: [
@@ -47,21 +48,29 @@ let package = Package(
             ],
             swiftSettings: upcoming + cpuLevel
         ),
+        .target(
+            name: "TramEngine",
+            dependencies: ["TramModels", "TramTokenizer", "TramKernels"],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "tram",
             dependencies: [
-                "TramModels", "TramTokenizer",
+                "TramEngine", "TramModels", "TramTokenizer", "TramChat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: upcoming
         ),
+        .target(name: "TramTestSupport", path: "Tests/TramTestSupport", swiftSettings: upcoming),
         .testTarget(name: "TramKernelsTests", dependencies: ["TramKernels"], swiftSettings: upcoming),
-        .testTarget(name: "TramFormatsTests", dependencies: ["TramFormats"], swiftSettings: upcoming),
+        .testTarget(name: "TramFormatsTests", dependencies: ["TramFormats", "TramTestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "TramEngineTests", dependencies: ["TramEngine", "TramModels", "TramKernels", "TramTestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "TramChatTests", dependencies: ["TramChat", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer"], swiftSettings: upcoming),
         .testTarget(
             name: "TramModelsTests",
-            dependencies: ["TramModels", "TramKernels", "TramFormats", "TramTokenizer"],
+            dependencies: ["TramModels", "TramKernels", "TramFormats", "TramTokenizer", "TramTestSupport"],
             swiftSettings: upcoming
         ),
     ]

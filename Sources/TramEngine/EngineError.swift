@@ -1,0 +1,21 @@
+/// Why the engine refused or failed a request.
+public enum EngineError: Error, Equatable, CustomStringConvertible {
+    /// A sampling parameter is out of range.
+    case invalidParameter(String)
+    /// The prompt (plus at least one generated token) does not fit the context.
+    case promptTooLong(promptTokens: Int, maxModelLength: Int)
+    /// The prompt is empty.
+    case emptyPrompt
+    /// The model failed on a batch (bad ids and the like).
+    case model(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidParameter(m): m
+        case let .promptTooLong(p, m):
+            "This model's maximum context length is \(m) tokens. However, your request has \(p) input tokens. Please reduce the length of the input."
+        case .emptyPrompt: "the prompt must contain at least one token"
+        case let .model(m): m
+        }
+    }
+}

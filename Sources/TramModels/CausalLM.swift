@@ -1,0 +1,25 @@
+import TramKernels
+
+/// What the engine needs from any decoder-only architecture: shapes for sizing the KV cache and
+/// a forward pass over a flattened batch that writes logits for the requested rows.
+public protocol CausalLM: AnyObject, Sendable {
+    var vocabularySize: Int { get }
+    /// Positions the model can encode (its context length).
+    var maxPositions: Int { get }
+    var numLayers: Int { get }
+    var numKVHeads: Int { get }
+    var headDim: Int { get }
+    /// One line describing the weights' formats, for start-up logs.
+    var weightDescription: String { get }
+
+    /// Runs the batch, writing `[batch.logitsIndices.count, vocabularySize]` logits.
+    func forward(_ batch: ForwardBatch, cache: KVCache, context: KernelContext, logits: UnsafeMutablePointer<Float>) throws(ModelError)
+}
+
+/// Which precision weights are computed in.
+public enum WeightPrecision: Sendable, Equatable {
+    /// As stored: quantized matrices multiply int8-quantized activations.
+    case native
+    /// Every matrix dequantized to f32 at load, activations stay f32 (a reference path for tests).
+    case float32
+}

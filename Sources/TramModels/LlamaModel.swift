@@ -1,0 +1,212 @@
+import TramKernels
+
+/// The Llama-family decoder (Llama 2/3, SmolLM2, Mistral, Qwen2 with q/k/v biases): embeddings,
+/// `numLayers` × (RMSNorm → GQA attention with RoPE → residual → RMSNorm → SwiGLU MLP →
+/// residual), final RMSNorm, LM head (tied to the embedding when the file has no output matrix).
+///
+/// `forward` is not reentrant: it reuses one workspace, so one thread (the engine's) drives it.
+public final class LlamaModel: CausalLM, @unchecked Sendable {
+    public let configuration: LlamaConfiguration
+    public let weightDescription: String
+
+    struct Layer {
+        var attentionNorm: [Float]  // [hidden]
+        var q, k, v, o: WeightMatrix
+        var qBias, kBias, vBias: [Float]?
+        var ffnNorm: [Float]  // [hidden]
+        var gate, up, down: WeightMatrix
+    }
+
+    let embedding: WeightMatrix  // [vocab, hidden]
+    let layers: [Layer]
+    let outputNorm: [Float]  // [hidden]
+    let lmHead: WeightMatrix  // [vocab, hidden]
+    let rope: RopeTable
+    private var workspace = Workspace()
+
+    public var vocabularySize: Int { configuration.vocabSize }
+    public var maxPositions: Int { configuration.maxPositionEmbeddings }
+    public var numLayers: Int { configuration.numLayers }
+    public var numKVHeads: Int { configuration.numKVHeads }
+    public var headDim: Int { configuration.headDim }
+
+    init(configuration c: LlamaConfiguration, source: some WeightSource, precision: WeightPrecision) throws(ModelError) {
+        configuration = c
+        func convert(_ w: WeightMatrix) -> WeightMatrix { precision == .float32 ? w.dequantizedToFloat32() : w }
+        func matrix(_ name: TensorName, rows: Int, columns: Int) throws(ModelError) -> WeightMatrix {
+            let w = try source.matrix(name)
+            guard w.rows == rows, w.columns == columns else {
+                throw .format(.badTensor(path: source.path, tensor: name.description, reason: "shape [\(w.rows), \(w.columns)], expected [\(rows), \(columns)]"))
+            }
+            return convert(w)
+        }
+        func vector(_ name: TensorName, count: Int) throws(ModelError) -> [Float] {
+            let v = try source.vector(name)
+            guard v.count == count else {
+                throw .format(.badTensor(path: source.path, tensor: name.description, reason: "\(v.count) elements, expected \(count)"))
+            }
+            return v
+        }
+        let d = c.hiddenSize, qDim = c.numHeads * c.headDim, kvDim = c.numKVHeads * c.headDim, f = c.intermediateSize
+        embedding = try matrix(.tokenEmbedding, rows: c.vocabSize, columns: d)
+        var layers: [Layer] = []
+        for i in 0..<c.numLayers {
+            layers.append(Layer(
+                attentionNorm: try vector(.attentionNorm(i), count: d),
+                q: try matrix(.q(i), rows: qDim, columns: d),
+                k: try matrix(.k(i), rows: kvDim, columns: d),
+                v: try matrix(.v(i), rows: kvDim, columns: d),
+                o: try matrix(.o(i), rows: d, columns: qDim),
+                qBias: c.attentionBias ? try vector(.qBias(i), count: qDim) : nil,
+                kBias: c.attentionBias ? try vector(.kBias(i), count: kvDim) : nil,
+                vBias: c.attentionBias ? try vector(.vBias(i), count: kvDim) : nil,
+                ffnNorm: try vector(.ffnNorm(i), count: d),
+                gate: try matrix(.gate(i), rows: f, columns: d),
+                up: try matrix(.up(i), rows: f, columns: d),
+                down: try matrix(.down(i), rows: d, columns: f)
+            ))
+        }
+        self.layers = layers
+        outputNorm = try vector(.outputNorm, count: d)
+        lmHead = c.tieWordEmbeddings || !source.has(.output) ? embedding : try matrix(.output, rows: c.vocabSize, columns: d)
+
+        var frequencies = c.inverseFrequencies()
+        if source.has(.ropeFrequencies) {
+            // GGUF stores Llama 3 scaling as per-pair divisors of the base frequencies.
+            let factors = try vector(.ropeFrequencies, count: c.headDim / 2)
+            frequencies = zip(RopeTable.inverseFrequencies(theta: c.ropeTheta, rotaryDim: c.headDim), factors).map { $0 / Double($1) }
+        }
+        rope = RopeTable(style: c.ropeStyle, headDim: c.headDim, rotaryDim: c.headDim, maxPositions: c.maxPositionEmbeddings, inverseFrequencies: frequencies)
+        let typeNames = Set(layers.flatMap { [$0.q.type, $0.gate.type, $0.down.type] }.map { "\($0)" }).sorted()
+        weightDescription = "weights \(typeNames.joined(separator: "/")), embedding \(embedding.type), lm head \(c.tieWordEmbeddings ? "tied" : "\(lmHead.type)")"
+    }
+
+    public func forward(_ batch: ForwardBatch, cache: KVCache, context: KernelContext, logits: UnsafeMutablePointer<Float>) throws(ModelError) {
+        try batch.validate(vocabularySize: vocabularySize, maxPositions: maxPositions, layout: cache.layout)
+        guard cache.numLayers == numLayers, cache.layout.numKVHeads == numKVHeads, cache.layout.headDim == headDim else {
+            throw .invalidBatch("KV cache shape does not match the model")
+        }
+        let c = configuration
+        let t = batch.tokenCount
+        let d = c.hiddenSize, qDim = c.numHeads * c.headDim, kvDim = c.numKVHeads * c.headDim, f = c.intermediateSize
+        workspace.reserve(tokens: t, hidden: d, qDim: qDim, kvDim: kvDim, ffn: f)
+        let w = workspace
+        let x = w.x, h = w.h, q = w.q, k = w.k, v = w.v, attn = w.attn, gate = w.gate, up = w.up
+
+        for (row, id) in batch.tokenIDs.enumerated() {
+            embedding.row(Int(id), into: x + row * d)
+        }
+        for (i, layer) in layers.enumerated() {
+            // Attention block.
+            rmsNormRows(x, layer.attentionNorm, h, t, d, c.rmsNormEps)
+            context.matmul(layer.q, h, tokens: t, q)
+            context.matmul(layer.k, h, tokens: t, k)
+            context.matmul(layer.v, h, tokens: t, v)
+            if let b = layer.qBias { addBias(q, b, t) }
+            if let b = layer.kBias { addBias(k, b, t) }
+            if let b = layer.vBias { addBias(v, b, t) }
+            batch.positions.withUnsafeBufferPointer { pos in
+                rope.apply(q, tokens: t, heads: c.numHeads, rowStride: qDim, positions: pos.baseAddress!)
+                rope.apply(k, tokens: t, heads: c.numKVHeads, rowStride: kvDim, positions: pos.baseAddress!)
+            }
+            batch.slotMapping.withUnsafeBufferPointer { slots in
+                writeKV(layout: cache.layout, keyCache: cache.keys[i], valueCache: cache.values[i],
+                        k: k, v: v, rowStride: kvDim, tokens: t, slots: slots.baseAddress!)
+            }
+            attention(batch, layer: i, cache: cache, q: q, out: attn, context: context)
+            context.matmul(layer.o, attn, tokens: t, h)
+            addInPlace(x, h, t * d)
+
+            // MLP block.
+            rmsNormRows(x, layer.ffnNorm, h, t, d, c.rmsNormEps)
+            context.matmul(layer.gate, h, tokens: t, gate)
+            context.matmul(layer.up, h, tokens: t, up)
+            siluMultiply(gate: gate, up: up, out: gate, count: t * f)
+            context.matmul(layer.down, gate, tokens: t, h)
+            addInPlace(x, h, t * d)
+        }
+        // Only the rows whose logits are wanted go through the final norm and the LM head.
+        let s = batch.logitsIndices.count
+        for (j, row) in batch.logitsIndices.enumerated() {
+            rmsNormRows(x + row * d, outputNorm, h + j * d, 1, d, c.rmsNormEps)
+        }
+        if s > 0 { context.matmul(lmHead, h, tokens: s, logits) }
+    }
+
+    /// Attention of every row against its sequence's paged K/V, one (row, head) pair per work item.
+    private func attention(_ batch: ForwardBatch, layer: Int, cache: KVCache, q: UnsafeMutablePointer<Float>,
+                           out: UnsafeMutablePointer<Float>, context: KernelContext) {
+        let c = configuration
+        let heads = c.numHeads, hd = c.headDim, group = c.numHeads / c.numKVHeads
+        let qDim = heads * hd
+        let scale = 1 / Float(hd).squareRoot()
+        let layout = cache.layout
+        let keys = UnsafePointer(cache.keys[layer]), values = UnsafePointer(cache.values[layer])
+        for s in batch.sequences {
+            s.blockTable.withUnsafeBufferPointer { table in
+                let tablePointer = table.baseAddress!
+                let firstContext = s.contextLength - s.queryLength
+                context.pool.parallelFor(s.queryLength * heads) { item in
+                    let i = item / heads, head = item % heads
+                    let row = s.queryStart + i
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: layout.blockSize + hd) { scratch in
+                        attendOneHead(layout: layout, keyCache: keys, valueCache: values,
+                                      q: q + row * qDim + head * hd, out: out + row * qDim + head * hd,
+                                      kvHead: head / group, scale: scale, blockTable: tablePointer,
+                                      contextLength: firstContext + i + 1, scratch: scratch.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+
+    private func rmsNormRows(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], _ out: UnsafeMutablePointer<Float>, _ rows: Int, _ d: Int, _ eps: Float) {
+        weight.withUnsafeBufferPointer { wp in
+            for r in 0..<rows { rmsNorm(x + r * d, weight: wp.baseAddress!, eps: eps, out: out + r * d, count: d) }
+        }
+    }
+
+    private func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: [Float], _ rows: Int) {
+        bias.withUnsafeBufferPointer { b in
+            for r in 0..<rows { addInPlace(y + r * b.count, UnsafeMutablePointer(mutating: b.baseAddress!), b.count) }
+        }
+    }
+
+    private func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        add(y, x, count: n)
+    }
+}
+
+/// Reusable activation buffers of one forward pass, grown to the largest batch seen.
+final class Workspace {
+    private(set) var capacity = 0
+    var x = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, hidden] residual stream
+    var h = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, hidden] normed input / block output
+    var q = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, heads·headDim]
+    var k = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, kvHeads·headDim]
+    var v = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, kvHeads·headDim]
+    var attn = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, heads·headDim]
+    var gate = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, ffn]
+    var up = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, ffn]
+
+    func reserve(tokens: Int, hidden: Int, qDim: Int, kvDim: Int, ffn: Int) {
+        guard tokens > capacity else { return }
+        release()
+        let n = max(tokens, capacity * 2)
+        x = .allocate(capacity: n * hidden)
+        h = .allocate(capacity: n * hidden)
+        q = .allocate(capacity: n * qDim)
+        k = .allocate(capacity: n * kvDim)
+        v = .allocate(capacity: n * kvDim)
+        attn = .allocate(capacity: n * qDim)
+        gate = .allocate(capacity: n * ffn)
+        up = .allocate(capacity: n * ffn)
+        capacity = n
+    }
+
+    private func release() {
+        for p in [x, h, q, k, v, attn, gate, up] { p.deallocate() }
+    }
+
+    deinit { release() }
+}

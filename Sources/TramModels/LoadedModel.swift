@@ -1,0 +1,34 @@
+import TramTokenizer
+
+/// A model ready to serve: the network, its tokenizer, and the conventions that come with it
+/// (chat template, end-of-sequence ids, sampling defaults from `generation_config.json`).
+public struct LoadedModel: Sendable {
+    public let model: any CausalLM
+    public let tokenizer: Tokenizer
+    /// Jinja source of the model's chat template, if it ships one.
+    public let chatTemplate: String?
+    /// Token ids that end generation: the tokenizer's EOS plus `generation_config.json`'s.
+    public let eosTokenIDs: Set<Int>
+    /// A short name (the alias, the file's or the directory's name).
+    public let name: String
+    public let path: String
+    /// "gguf" or "safetensors".
+    public let format: String
+    /// Sampling defaults from `generation_config.json` (HF directories only).
+    public let generationDefaults: GenerationDefaults
+}
+
+/// Sampling defaults a model ships in `generation_config.json`.
+public struct GenerationDefaults: Sendable, Equatable {
+    public var temperature: Double?
+    public var topP: Double?
+    public var topK: Int?
+    public var repetitionPenalty: Double?
+
+    public init(temperature: Double? = nil, topP: Double? = nil, topK: Int? = nil, repetitionPenalty: Double? = nil) {
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.repetitionPenalty = repetitionPenalty
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import TramFormats
+import TramTokenizer
+
+/// Loads a model from a `.gguf` file or a Hugging Face-style directory.
+public enum ModelLoader {
+    public static func load(path: String, precision: WeightPrecision = .native, name: String? = nil) throws(ModelError) -> LoadedModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound(path) }
+        let displayName = name ?? URL(fileURLWithPath: path).lastPathComponent
+        return isDirectory.boolValue
+            ? try loadDirectory(path, precision: precision, name: displayName)
+            : try loadGGUF(path, precision: precision, name: displayName)
+    }
+
+    static func loadGGUF(_ path: String, precision: WeightPrecision, name: String) throws(ModelError) -> LoadedModel {
+        let file: GGUFFile
+        do { file = try GGUFFile(path: path) } catch { throw .format(error) }
+        let arch: String
+        do { arch = try file.string("general.architecture") } catch { throw .format(error) }
+        let model = try ModelRegistry.entry(arch, path: path).loadGGUF(file, arch, precision)
+        let tokenizer: Tokenizer
+        let data: GGUFTokenizerData
+        do {
+            data = GGUFTokenizerData(
+                model: try file.string("tokenizer.ggml.model"),
+                pre: try file.optionalString("tokenizer.ggml.pre"),
+                tokens: try file.optionalStringArray("tokenizer.ggml.tokens") ?? [],
+                tokenTypes: try file.optionalIntArray("tokenizer.ggml.token_type")?.map { Int32(truncatingIfNeeded: $0) },
+                merges: try file.optionalStringArray("tokenizer.ggml.merges"),
+                scores: try file.optionalFloatArray("tokenizer.ggml.scores"),
+                bosTokenID: try file.optionalInt("tokenizer.ggml.bos_token_id"),
+                eosTokenID: try file.optionalInt("tokenizer.ggml.eos_token_id"),
+                unknownTokenID: try file.optionalInt("tokenizer.ggml.unknown_token_id"),
+                paddingTokenID: try file.optionalInt("tokenizer.ggml.padding_token_id"),
+                addBOS: try file.optionalBool("tokenizer.ggml.add_bos_token"),
+                addEOS: try file.optionalBool("tokenizer.ggml.add_eos_token"),
+                addSpacePrefix: try file.optionalBool("tokenizer.ggml.add_space_prefix")
+            )
+        } catch { throw .format(error) }
+        do { tokenizer = try Tokenizer(gguf: data) } catch { throw .tokenizer(path: path, reason: "\(error)") }
+        var eos = Set<Int>()
+        if let e = tokenizer.eosTokenID { eos.insert(e) }
+        if let e = try? file.optionalInt("tokenizer.ggml.eot_token_id") { eos.insert(e) }
+        return LoadedModel(
+            model: model, tokenizer: tokenizer, chatTemplate: try? file.optionalString("tokenizer.chat_template"),
+            eosTokenIDs: eos, name: name, path: path, format: "gguf", generationDefaults: GenerationDefaults())
+    }
+
+    static func loadDirectory(_ path: String, precision: WeightPrecision, name: String) throws(ModelError) -> LoadedModel {
+        let dir = URL(fileURLWithPath: path)
+        func read(_ file: String) throws(ModelError) -> Data? {
+            let url = dir.appendingPathComponent(file)
+            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+            do { return try Data(contentsOf: url) } catch { throw .format(.cannotOpen(path: url.path, reason: error.localizedDescription)) }
+        }
+        guard let configData = try read("config.json") else { throw .notFound(path) }
+        let configPath = dir.appendingPathComponent("config.json").path
+        let raw: HFConfig
+        do { raw = try JSONDecoder().decode(HFConfig.self, from: configData) } catch {
+            throw .invalidConfiguration(path: configPath, reason: "config.json: \(error)")
+        }
+        let archName = raw.architectures?.first ?? raw.model_type ?? "unknown"
+        let entry = try ModelRegistry.entry(archName, path: path)
+        let config = try LlamaConfiguration(configJSON: configData, path: configPath)
+        let checkpoint: SafetensorsCheckpoint
+        do { checkpoint = try SafetensorsCheckpoint(directory: path) } catch { throw .format(error) }
+        let model = try entry.loadHF(config, checkpoint, precision)
+
+        guard let tokenizerData = try read("tokenizer.json") else {
+            throw .tokenizer(path: path, reason: "tokenizer.json is missing")
+        }
+        let tokenizerConfig = try read("tokenizer_config.json")
+        let tokenizer: Tokenizer
+        do { tokenizer = try Tokenizer(tokenizerJSON: tokenizerData, tokenizerConfigJSON: tokenizerConfig) } catch {
+            throw .tokenizer(path: path, reason: "\(error)")
+        }
+        var chatTemplate: String?
+        if let data = tokenizerConfig, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            if let t = object["chat_template"] as? String {
+                chatTemplate = t
+            } else if let list = object["chat_template"] as? [[String: Any]] {
+                // Newer configs list named templates; "default" is the chat template.
+                chatTemplate = list.first { $0["name"] as? String == "default" }?["template"] as? String
+            }
+        }
+        if chatTemplate == nil, let data = try read("chat_template.jinja") { chatTemplate = String(decoding: data, as: UTF8.self) }
+
+        var eos = Set<Int>()
+        if let e = tokenizer.eosTokenID { eos.insert(e) }
+        eos.formUnion(raw.eos_token_id?.values ?? [])
+        var defaults = GenerationDefaults()
+        if let data = try read("generation_config.json") {
+            guard let g = try? JSONDecoder().decode(GenerationConfig.self, from: data) else {
+                throw .invalidConfiguration(path: dir.appendingPathComponent("generation_config.json").path, reason: "not a valid generation config")
+            }
+            eos.formUnion(g.eos_token_id?.values ?? [])
+            defaults = GenerationDefaults(temperature: g.temperature, topP: g.top_p, topK: g.top_k, repetitionPenalty: g.repetition_penalty)
+        }
+        return LoadedModel(
+            model: model, tokenizer: tokenizer, chatTemplate: chatTemplate, eosTokenIDs: eos,
+            name: name, path: path, format: "safetensors", generationDefaults: defaults)
+    }
+}
+
+struct GenerationConfig: Decodable {
+    var eos_token_id: IntOrList?
+    var temperature: Double?
+    var top_p: Double?
+    var top_k: Int?
+    var repetition_penalty: Double?
+}

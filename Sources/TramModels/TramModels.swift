@@ -1,3 +1,0 @@
-import TramKernels
-import TramFormats
-import TramTokenizer

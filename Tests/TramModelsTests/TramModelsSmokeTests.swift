@@ -1,3 +1,0 @@
-import Testing
-
-@Test func placeholderTramModels() { #expect(Bool(true)) }

@@ -1,0 +1,52 @@
+public import Foundation
+
+/// Where tests find the real model and the committed fixtures.
+///
+/// Tests that need the real model call `realModelPath()`, which throws (failing the test, never
+/// skipping it) when the model has not been fetched: run `scripts/fetch-model.sh` first, as
+/// `.ci/run` does.
+public enum TestResources {
+    public struct MissingResource: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static var cacheDirectory: URL {
+        if let c = ProcessInfo.processInfo.environment["TRAM_CACHE"], !c.isEmpty { return URL(fileURLWithPath: c) }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tram")
+    }
+
+    /// The SmolLM2-135M-Instruct Q4_1 GGUF (override with `TRAM_TEST_MODEL`).
+    public static func realModelPath() throws -> String {
+        let path = ProcessInfo.processInfo.environment["TRAM_TEST_MODEL"]
+            ?? cacheDirectory.appendingPathComponent("models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MissingResource(description: "the real model is missing at \(path): run scripts/fetch-model.sh (CI does) before the tests")
+        }
+        return path
+    }
+
+    /// The Hugging Face-style directory made from the real GGUF by `scripts/gguf_to_hf.py`
+    /// (override with `TRAM_TEST_HF_MODEL`).
+    public static func realHFModelPath() throws -> String {
+        let path = ProcessInfo.processInfo.environment["TRAM_TEST_HF_MODEL"]
+            ?? cacheDirectory.appendingPathComponent("models/smollm2-135m-instruct-hf").path
+        guard FileManager.default.fileExists(atPath: path + "/config.json") else {
+            throw MissingResource(description: "the HF-style model directory is missing at \(path): run scripts/make-hf-model.sh (CI does) before the tests")
+        }
+        return path
+    }
+
+    public static let fixturesDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    public static func fixture(_ name: String) throws -> Data {
+        try Data(contentsOf: fixturesDirectory.appendingPathComponent(name))
+    }
+
+    /// A fresh temporary directory for one test.
+    public static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tram-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
