@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Writes TramTokenizer's test fixtures (run from the repository root).
+
+  Tests/Fixtures/tokenizer_pretokenize.json   pieces of tricky strings under each pre-tokenizer
+                                              regex, split with the `regex` module and checked
+                                              against Hugging Face `tokenizers` (Oniguruma)
+  Tests/Fixtures/tokenizer_smollm2_gguf.json  SmolLM2's GGUF tokenizer metadata (tokens, types,
+                                              merges, ids, flags) so tests need no GGUF reader
+  Tests/Fixtures/tokenizer_smollm2_extra.json extra encode/decode cases made with `tokenizers`
+                                              from a tokenizer.json built from the same GGUF
+
+Needs the pip packages gguf, tokenizers and regex, and the model file:
+  python3 scripts/reference/make_pretokenizer_fixtures.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
+"""
+import json
+import os
+import sys
+
+import regex
+from tokenizers import Regex, Tokenizer, decoders, models
+from tokenizers import pre_tokenizers as pt
+
+GGUF_PATH = os.path.expanduser("~/.cache/tram/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+FIXTURES = "Tests/Fixtures"
+
+GPT2 = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+LLAMA3 = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+QWEN2 = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+
+PRETOKENIZE_TEXTS = [
+    "", " ", "  ", "\n", "a", "Hello world", "Hello, world!", "  leading spaces", "trailing spaces   ",
+    "I'm you're he's we've they'll she'd it't", "I'M YOU'RE HE'S WE'VE THEY'LL SHE'D", "DON'T Don'T don't",
+    "'s 'S 's's ''s '", "rock 'n' roll", "l'amour d'accord", "it’s typographic ’ apostrophe ‘quoted’",
+    "ʼmodifier apostrophe ʼs", "\u017fs long s: '\u017f and '\u017f", "1", "12", "123", "1234", "12345", "123456",
+    "1234567", "a1b22c333d4444", "3.14159 and 2,718,281", " 42 ", "x 7", "٣٤٥ arabic-indic ١٢٣٤", "Ⅻ roman ⅷ",
+    "½ ¾ ² ³ superscripts", "tab\tseparated\tvalues", "line\nbreak", "crlf\r\nline\r\n", "\r\n\r\n", "a\n\n\nb",
+    "a \n b", "a  \n  b", "end with newline\n", "end with spaces and newline  \n", "spaces  \t  mixed \t\n end",
+    "word   word", "   ", "\t\t", "!!!", "?!... ...", " (parenthesis) [brackets] {braces}", "a+b=c; x-=1;",
+    "email@example.com http://x.io/a?b=c&d=e", "#include <stdio.h>\nint main(){return 0;}",
+    "def f(x):\n    return x**2\n", "    indented\n        more", "中文分词测试", "日本語のテキストです。",
+    "한국어 텍스트", "mixed中文and English", "emoji 😀👍🏽 family 👨‍👩‍👧", "🎉🎉🎉", "a😀b", "café naïve résumé",
+    "cafe\u0301 combining e\u0301 marks", "Ελληνικά κείμενα", "Русский текст, да!", "עברית", "العربية نص",
+    "हिन्दी पाठ", "ไทยภาษา", "$100 €200 £300 ¥400", "50% off!!!", "C++ & C#", "snake_case camelCase",
+    "__init__", "...", "---", "a--b", "'''", "''s", "\"quoted\"", "non\u00a0breaking\u00a0space",
+    "ideographic\u3000space", "zero\u200bwidth", "\u2028line sep", "\x00\x01 controls\x1c\x1f",
+    "x\u00a0\u00a0y", "!\n\n", ", \n", "hello!world", "abc\u0300\u0301def", "\t\nfoo", " \r\n bar",
+]
+
+
+def findall(pattern, text):
+    return regex.findall(pattern, text)
+
+
+def digits_then(pattern, text):
+    pieces = []
+    for chunk in regex.split(r"(\p{N})", text):
+        if chunk:
+            pieces.extend(findall(pattern, chunk))
+    return pieces
+
+
+def onig_split(pattern, text):
+    return [p for p, _ in pt.Split(Regex(pattern), behavior="isolated").pre_tokenize_str(text)]
+
+
+def make_pretokenize():
+    cases = []
+    for text in PRETOKENIZE_TEXTS:
+        case = {
+            "text": text,
+            "gpt2": findall(GPT2, text),
+            "smollm": digits_then(GPT2, text),
+            "llama3": findall(LLAMA3, text),
+            "qwen2": findall(QWEN2, text),
+        }
+        # Cross-check with the engine the models were trained with (Oniguruma via tokenizers).
+        for name, pattern in (("gpt2", GPT2), ("llama3", LLAMA3), ("qwen2", QWEN2)):
+            assert "".join(case[name]) == text, (name, text)
+            assert onig_split(pattern, text) == case[name], (name, text, onig_split(pattern, text), case[name])
+        cases.append(case)
+    doc = {
+        "source": "scripts/reference/make_pretokenizer_fixtures.py (python regex, checked against tokenizers Split)",
+        "patterns": {"gpt2": GPT2, "llama3": LLAMA3, "qwen2": QWEN2},
+        "cases": cases,
+    }
+    write("tokenizer_pretokenize.json", doc)
+
+
+def read_gguf(path):
+    import gguf
+
+    reader = gguf.GGUFReader(path)
+
+    def value(key):
+        field = reader.fields.get(key)
+        return None if field is None else field.contents()
+
+    return {
+        "model": value("tokenizer.ggml.model"),
+        "pre": value("tokenizer.ggml.pre"),
+        "tokens": value("tokenizer.ggml.tokens"),
+        "token_types": value("tokenizer.ggml.token_type"),
+        "merges": value("tokenizer.ggml.merges"),
+        "bos_token_id": value("tokenizer.ggml.bos_token_id"),
+        "eos_token_id": value("tokenizer.ggml.eos_token_id"),
+        "unknown_token_id": value("tokenizer.ggml.unknown_token_id"),
+        "padding_token_id": value("tokenizer.ggml.padding_token_id"),
+        "add_bos_token": value("tokenizer.ggml.add_bos_token"),
+        "add_eos_token": value("tokenizer.ggml.add_eos_token"),
+        "add_space_prefix": value("tokenizer.ggml.add_space_prefix"),
+    }
+
+
+def hf_tokenizer_from_gguf(meta):
+    vocab = {token: i for i, token in enumerate(meta["tokens"])}
+    merges = [tuple(m.split(" ")) for m in meta["merges"]]
+    tok = Tokenizer(models.BPE(vocab, merges))
+    tok.pre_tokenizer = pt.Sequence([pt.Digits(individual_digits=True), pt.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tok.decoder = decoders.ByteLevel()
+    from tokenizers import AddedToken
+
+    special = [AddedToken(meta["tokens"][i], special=True, normalized=False)
+               for i, t in enumerate(meta["token_types"]) if t == 3]
+    tok.add_special_tokens(special)
+    return tok
+
+
+EXTRA_TEXTS = [
+    "Hello world", "  two leading spaces", "x 7 and 42 and 1234567", "I'm DON'T you'll", "emoji 😀👍🏽 family 👨‍👩‍👧",
+    "中文分词测试 日本語のテキスト", "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|><|im_end|>", "text<|endoftext|>more", "<|im_start", "tab\tand\r\nnewlines\n\n\n", "café naïve",
+    "def f(x):\n    return x ** 2\n", "\u00a0\u3000\u200b", "🎉", "a😀b", "\x00\x01\x1c", "", " ", "\n",
+    "<|im_start|>  spaced  <|im_end|>", "<empty_output><jupyter_code>", "ſ 'ſ", "Ⅻ ½ ٣٤",
+]
+
+
+def make_extra(tok):
+    cases = []
+    for text in EXTRA_TEXTS:
+        ids = tok.encode(text, add_special_tokens=True).ids
+        cases.append({
+            "text": text,
+            "ids": ids,
+            "decoded": tok.decode(ids, skip_special_tokens=False),
+            "decoded_skip_special": tok.decode(ids, skip_special_tokens=True),
+        })
+    write("tokenizer_smollm2_extra.json", {
+        "source": "tokenizers from a tokenizer.json built from SmolLM2-135M-Instruct.Q4_1.gguf "
+                  "(scripts/reference/make_pretokenizer_fixtures.py)",
+        "cases": cases,
+    })
+
+
+def write(name, doc):
+    path = os.path.join(FIXTURES, name)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else GGUF_PATH
+    make_pretokenize()
+    meta = read_gguf(path)
+    write("tokenizer_smollm2_gguf.json", meta)
+    make_extra(hf_tokenizer_from_gguf(meta))
+
+
+if __name__ == "__main__":
+    main()
