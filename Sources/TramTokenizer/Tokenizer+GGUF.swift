@@ -53,19 +53,12 @@ extension Tokenizer {
             }
             let pre = gguf.pre ?? "default"
             var ignoreMerges = false
-            switch pre {
-            case "gpt2":
-                preTokenizer = GPT2Scanner()
-            case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva":
-                preTokenizer = SequencePreTokenizer(stages: [DigitsPreTokenizer(individualDigits: true), GPT2Scanner()])
-            case "llama-bpe", "llama3", "llama-v3":
-                preTokenizer = Llama3Scanner(maximumDigits: 3)
+            guard let known = KnownPreTokenizer(ggufName: pre) else { throw .unknownPreTokenizer(pre) }
+            preTokenizer = known.stage
+            if known == .llama3 {
+                // llama.cpp: Llama 3 ignores merges for whole-word tokens and adds BOS.
                 ignoreMerges = true
                 addBOSDefault = true
-            case "qwen2", "deepseek-r1-qwen":
-                preTokenizer = Llama3Scanner(maximumDigits: 1)
-            default:
-                throw .unknownPreTokenizer(pre)
             }
             normalizer = nil
             var merges = MergeTable()
@@ -75,9 +68,10 @@ extension Tokenizer {
                       let mergedID = vocabulary[ByteString(left + right)] else { continue }
                 merges.add(left: leftID, right: rightID, merged: mergedID, rank: UInt32(rank))
             }
+            // Bytes missing from the vocabulary are dropped, not made unknown: llama.cpp and
+            // `tokenizers` agree (SmolLM2 lacks 0x04, for one, yet names an unknown token).
             model = BytePairModel(
-                vocabulary: vocabulary, merges: merges, alphabet: .byteLevel,
-                unknownID: unknown.map(Int32.init), ignoreMerges: ignoreMerges)
+                vocabulary: vocabulary, merges: merges, alphabet: .byteLevel, unknownID: nil, ignoreMerges: ignoreMerges)
             decoder.byteLevel = true
         case "llama":
             guard let scores = gguf.scores else {

@@ -93,6 +93,27 @@ public final class Tokenizer: Sendable {
         return ids
     }
 
+    /// The pieces `encode` hands to the model: added tokens whole, other text as the
+    /// normalizer and pre-tokenizer leave it (so SentencePiece pieces show "▁"). For tests
+    /// and debugging.
+    package func preTokenize(_ text: String) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        var result: [String] = []
+        var pieces: [ArraySlice<Unicode.Scalar>] = []
+        for segment in addedTokens.segments(scalars) {
+            switch segment {
+            case .token(let id):
+                result.append(tokens[Int(id)] ?? "")
+            case .text(let range):
+                pieces.removeAll(keepingCapacity: true)
+                let text = normalizer.map { $0.normalize(Array(scalars[range]))[...] } ?? scalars[range]
+                split(text, startsText: range.lowerBound == 0, into: &pieces)
+                result += pieces.map { String(String.UnicodeScalarView($0)) }
+            }
+        }
+        return result
+    }
+
     private func split(
         _ text: ArraySlice<Unicode.Scalar>, startsText: Bool, into pieces: inout [ArraySlice<Unicode.Scalar>]
     ) {

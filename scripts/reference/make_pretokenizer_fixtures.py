@@ -6,8 +6,10 @@
                                               against Hugging Face `tokenizers` (Oniguruma)
   Tests/Fixtures/tokenizer_smollm2_gguf.json  SmolLM2's GGUF tokenizer metadata (tokens, types,
                                               merges, ids, flags) so tests need no GGUF reader
+  Tests/Fixtures/tokenizer_smollm2_hf.json    the tokenizer.json that tokenizer_json.py (beside
+                                              this script) builds from the same GGUF, compact
   Tests/Fixtures/tokenizer_smollm2_extra.json extra encode/decode cases made with `tokenizers`
-                                              from a tokenizer.json built from the same GGUF
+                                              from that tokenizer.json (long words, specials)
 
 Needs the pip packages gguf, tokenizers and regex, and the model file:
   python3 scripts/reference/make_pretokenizer_fixtures.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
@@ -17,7 +19,7 @@ import os
 import sys
 
 import regex
-from tokenizers import Regex, Tokenizer, decoders, models
+from tokenizers import Regex, Tokenizer
 from tokenizers import pre_tokenizers as pt
 
 GGUF_PATH = os.path.expanduser("~/.cache/tram/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
@@ -111,30 +113,45 @@ def read_gguf(path):
     }
 
 
-def hf_tokenizer_from_gguf(meta):
-    vocab = {token: i for i, token in enumerate(meta["tokens"])}
-    merges = [tuple(m.split(" ")) for m in meta["merges"]]
-    tok = Tokenizer(models.BPE(vocab, merges))
-    tok.pre_tokenizer = pt.Sequence([pt.Digits(individual_digits=True), pt.ByteLevel(add_prefix_space=False, use_regex=True)])
-    tok.decoder = decoders.ByteLevel()
-    from tokenizers import AddedToken
-
-    special = [AddedToken(meta["tokens"][i], special=True, normalized=False)
-               for i, t in enumerate(meta["token_types"]) if t == 3]
-    tok.add_special_tokens(special)
-    return tok
-
-
 EXTRA_TEXTS = [
     "Hello world", "  two leading spaces", "x 7 and 42 and 1234567", "I'm DON'T you'll", "emoji 😀👍🏽 family 👨‍👩‍👧",
     "中文分词测试 日本語のテキスト", "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n",
     "<|im_start|><|im_end|>", "text<|endoftext|>more", "<|im_start", "tab\tand\r\nnewlines\n\n\n", "café naïve",
     "def f(x):\n    return x ** 2\n", "\u00a0\u3000\u200b", "🎉", "a😀b", "\x00\x01\x1c", "", " ", "\n",
     "<|im_start|>  spaced  <|im_end|>", "<empty_output><jupyter_code>", "ſ 'ſ", "Ⅻ ½ ٣٤",
+    # Long pieces (more than 64 bytes) take the heap-based merge loop.
+    "中文分词测试日本語のテキストです中文分词测试日本語のテキストです中文分词测试",
+    "https://example.com/a/very/long/path/with/many/segments/and?query=string&more=params",
+    "Pneumonoultramicroscopicsilicovolcanoconiosisandsupercalifragilisticexpialidociousandantidisestablishmentarianism",
+    "!" * 100, "_" * 70 + "x", "😀" * 20,
+    # Bytes missing from the vocabulary (0x04, lead bytes 0xF1/0xF2): dropped, as there is no unk token.
+    "a\x04b", "x\U00050000y\U0008ffff",
+]
+
+
+def byte_level_char(byte):
+    printable = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    if byte in printable:
+        return chr(byte)
+    return chr(256 + [b for b in range(256) if b not in printable].index(byte))
+
+
+# Byte sequences for decoding checks, including ill-formed UTF-8 (lone continuation bytes,
+# overlong forms, surrogates, values past U+10FFFF, truncated characters at the end).
+DECODE_BYTES = [
+    b"\xf0\x9f\x98\x80", b"a\xf0\x9f\x98", b"\x80abc", b"\xc2\xaf\xc2A", b"\xe0\x80\xaf", b"\xed\xa0\x80",
+    b"\xf4\x90\x80\x80", b"\xe2\x82\x41", b"\xf0\x9f\x41\xf0", b"\xf3\x80\x80", b"x\xe4\xb8", b"\xe4\xb8\xad\xe6\x96\x87",
 ]
 
 
 def make_extra(tok):
+    decode_cases = []
+    for raw in DECODE_BYTES:
+        ids = [tok.token_to_id(byte_level_char(b)) for b in raw]
+        decode_cases.append({"ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False)})
+    # Out-of-range ids are skipped by tokenizers; special tokens between byte tokens.
+    mixed = [tok.token_to_id(byte_level_char(0xF0)), 2, tok.token_to_id(byte_level_char(0x9F)), 10**6, 1]
+    decode_cases.append({"ids": mixed, "decoded": tok.decode(mixed, skip_special_tokens=False)})
     cases = []
     for text in EXTRA_TEXTS:
         ids = tok.encode(text, add_special_tokens=True).ids
@@ -148,6 +165,7 @@ def make_extra(tok):
         "source": "tokenizers from a tokenizer.json built from SmolLM2-135M-Instruct.Q4_1.gguf "
                   "(scripts/reference/make_pretokenizer_fixtures.py)",
         "cases": cases,
+        "decode_cases": decode_cases,
     })
 
 
@@ -164,7 +182,11 @@ def main():
     make_pretokenize()
     meta = read_gguf(path)
     write("tokenizer_smollm2_gguf.json", meta)
-    make_extra(hf_tokenizer_from_gguf(meta))
+    import tokenizer_json  # scripts/reference/tokenizer_json.py
+
+    document = tokenizer_json.tokenizer_dict(path)
+    write("tokenizer_smollm2_hf.json", document)
+    make_extra(Tokenizer.from_str(json.dumps(document, ensure_ascii=False)))
 
 
 if __name__ == "__main__":
