@@ -10,6 +10,8 @@
                                               this script) builds from the same GGUF, compact
   Tests/Fixtures/tokenizer_smollm2_extra.json extra encode/decode cases made with `tokenizers`
                                               from that tokenizer.json (long words, specials)
+  Tests/Fixtures/tokenizer_sentencepiece.json a tiny SentencePiece-style vocabulary as GGUF values
+                                              and as two tokenizer.json styles, with cases
 
 Needs the pip packages gguf, tokenizers and regex, and the model file:
   python3 scripts/reference/make_pretokenizer_fixtures.py [path/to/SmolLM2-135M-Instruct.Q4_1.gguf]
@@ -177,6 +179,154 @@ def write(name, doc):
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
+
+
+# --- SentencePiece-style BPE -------------------------------------------------------------
+
+SPM_CORPUS = [
+    "hello world", "the cat sat on the mat", "hello there, world!", "a cat and a hat",
+    "the world is wide", "hello hello hello", "what was that?", "this and that",
+]
+
+SPM_TEXTS = [
+    "hello world", "Hello world", "the cat sat on the mat", "  two  spaces", "new\nline", "hello<s>world",
+    "</s>the end", "unknown: ü and 中 and 😀", "thé", "", " ", "a", "hat that what", "hello, world! hello? world.",
+    "<unk>", "x<s> y", "catcatcatcatcatcatcatcatcatcatcatcatcatcatcatcatcatcatcatcatcatcatcatcatcat",
+]
+
+
+def spm_vocabulary():
+    """Trains a tiny BPE over SPM_CORPUS and lays it out as SentencePiece does: <unk>, <s>,
+    </s>, the 256 byte tokens, then pieces by descending score (score = -rank)."""
+    from tokenizers import models, trainers
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pt.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
+    trainer = trainers.BpeTrainer(vocab_size=90, special_tokens=[], show_progress=False)
+    tok.train_from_iterator(SPM_CORPUS, trainer)
+    trained = json.loads(tok.to_str())["model"]
+    chars = sorted((t for t in trained["vocab"] if len(t) == 1), key=lambda t: trained["vocab"][t])
+    merged = []
+    for a, b in (m if isinstance(m, list) else m.split(" ") for m in trained["merges"]):
+        if a + b not in merged:
+            merged.append(a + b)
+    tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)]
+    types = [2, 3, 3] + [6] * 256
+    scores = [0.0, 0.0, 0.0] + [0.0] * 256
+    # Merged pieces score above single characters so that they form; order follows the merges.
+    for rank, piece in enumerate(merged):
+        tokens.append(piece)
+        types.append(1)
+        scores.append(-float(rank))
+    for rank, char in enumerate(chars):
+        tokens.append(char)
+        types.append(1)
+        scores.append(-1000.0 - rank)
+    return tokens, types, scores
+
+
+def spm_encode_by_score(tokens, scores, text, add_bos=True):
+    """llama.cpp's SentencePiece tokenizer (llm_tokenizer_spm), written out plainly: merge the
+    adjacent pair whose concatenation is the highest-scoring token (leftmost on ties), then
+    spell pieces missing from the vocabulary as <0xNN> bytes."""
+    vocab = {t: i for i, t in enumerate(tokens)}
+    specials = [t for t in ("<unk>", "<s>", "</s>")]
+    ids = [1] if add_bos else []
+    fragments = regex.split("(" + "|".join(regex.escape(s) for s in specials) + ")", text)
+    for fragment in fragments:
+        if fragment == "":
+            continue
+        if fragment in specials:
+            ids.append(vocab[fragment])
+            continue
+        symbols = list(("\u2581" + fragment).replace(" ", "\u2581"))
+        while True:
+            best = None
+            for i in range(len(symbols) - 1):
+                merged = symbols[i] + symbols[i + 1]
+                if merged in vocab and (best is None or scores[vocab[merged]] > best[0]):
+                    best = (scores[vocab[merged]], i)
+            if best is None:
+                break
+            i = best[1]
+            symbols[i:i + 2] = [symbols[i] + symbols[i + 1]]
+        for symbol in symbols:
+            if symbol in vocab:
+                ids.append(vocab[symbol])
+            else:
+                ids.extend(vocab[f"<0x{b:02X}>"] for b in symbol.encode("utf-8"))
+    return ids
+
+
+def spm_tokenizer_json(tokens, types, scores, style):
+    vocab = {t: i for i, t in enumerate(tokens)}
+    merges = []
+    for piece in sorted((t for t, ty in zip(tokens, types) if ty == 1 and len(t) > 1), key=lambda t: -scores[vocab[t]]):
+        for cut in range(1, len(piece)):
+            if piece[:cut] in vocab and piece[cut:] in vocab:
+                merges.append([piece[:cut], piece[cut:]])
+    added = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+              "normalized": False, "special": True} for i, t in enumerate(tokens[:3])]
+    doc = {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}},
+        },
+        "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": True, "ignore_merges": False,
+                  "vocab": vocab, "merges": [" ".join(m) for m in merges] if style == "llama2" else merges},
+    }
+    if style == "llama2":
+        # Llama 2 as Hugging Face ships it: normalizer prepends and replaces, no pre-tokenizer,
+        # merges as "a b" strings.
+        doc["normalizer"] = {"type": "Sequence", "normalizers": [
+            {"type": "Prepend", "prepend": "\u2581"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]}
+        doc["pre_tokenizer"] = None
+        doc["decoder"] = {"type": "Sequence", "decoders": [
+            {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+            {"type": "ByteFallback"}, {"type": "Fuse"},
+            {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+    else:
+        # Newer files: a Metaspace pre-tokenizer that splits words, merges as pairs.
+        doc["normalizer"] = None
+        doc["pre_tokenizer"] = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True}
+        doc["decoder"] = {"type": "Sequence", "decoders": [
+            {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True},
+            {"type": "ByteFallback"}, {"type": "Fuse"}]}
+    return doc
+
+
+def make_sentencepiece():
+    tokens, types, scores = spm_vocabulary()
+    doc = {
+        "source": "scripts/reference/make_pretokenizer_fixtures.py: tiny BPE trained with tokenizers, laid out "
+                  "as a SentencePiece vocabulary; ids from tokenizers (tokenizer.json) and from a plain "
+                  "Python port of llama.cpp's score-based merge loop (gguf)",
+        "gguf": {"model": "llama", "tokens": tokens, "token_types": types, "scores": scores,
+                 "bos_token_id": 1, "eos_token_id": 2, "unknown_token_id": 0,
+                 "add_bos_token": True, "add_space_prefix": True},
+    }
+    for style in ("llama2", "metaspace"):
+        document = spm_tokenizer_json(tokens, types, scores, style)
+        tok = Tokenizer.from_str(json.dumps(document, ensure_ascii=False))
+        cases = []
+        for text in SPM_TEXTS:
+            ids = tok.encode(text, add_special_tokens=True).ids
+            case = {"text": text, "ids": ids,
+                    "decoded": tok.decode(ids, skip_special_tokens=False),
+                    "decoded_skip_special": tok.decode(ids, skip_special_tokens=True)}
+            if style == "llama2":
+                case["gguf_ids"] = spm_encode_by_score(tokens, scores, text)
+            cases.append(case)
+        doc[style] = {"tokenizer_json": document, "cases": cases}
+    write("tokenizer_sentencepiece.json", doc)
+
+
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else GGUF_PATH
     make_pretokenize()
@@ -187,6 +337,7 @@ def main():
     document = tokenizer_json.tokenizer_dict(path)
     write("tokenizer_smollm2_hf.json", document)
     make_extra(Tokenizer.from_str(json.dumps(document, ensure_ascii=False)))
+    make_sentencepiece()
 
 
 if __name__ == "__main__":
