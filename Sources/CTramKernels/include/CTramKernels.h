@@ -1,6 +1,75 @@
 #ifndef CTRAM_KERNELS_H
 #define CTRAM_KERNELS_H
+// Quantized integer dot products (one function per ISA, picked at run time by the Swift side),
+// activation quantizers, and the few atomics/futex calls the Swift thread pool needs.
 #include <stddef.h>
 #include <stdint.h>
-int ctram_kernels_version(void);
+
+// MARK: ISA
+
+/// Instruction-set variants of the quantized kernels. Values are stable (used from Swift).
+enum {
+    CTRAM_ISA_SCALAR = 0,
+    CTRAM_ISA_AVX2 = 1,
+    CTRAM_ISA_AVX512VNNI = 2,
+};
+/// The best variant this CPU runs (AVX-512 VNNI needs F, BW, DQ, VL and VNNI).
+int ctram_best_isa(void);
+
+// MARK: Activation blocks (our own layouts; only our kernels read them)
+
+/// 32 int8 activations: x ≈ d·qs. `sum` = Σqs, `s` = d·Σqs (ggml's Q8_1 idea: the Q4_1 min term
+/// is then one multiply; the Q4_0 offset −8·Σq is an exact integer correction). 48 bytes.
+typedef struct {
+    float d;
+    float s;
+    int32_t sum;
+    int32_t pad;
+    int8_t qs[32];
+} ctram_block_q8a;
+
+/// 256 int8 activations as ggml's block_q8_K: x ≈ d·qs, bsums = sums of each 16. 292 bytes.
+typedef struct {
+    float d;
+    int8_t qs[256];
+    int16_t bsums[16];
+} ctram_block_q8k;
+
+/// Quantizes `n` floats (multiple of 32) into n/32 ctram_block_q8a. Round to nearest even.
+void ctram_quantize_q8a(const float *x, ctram_block_q8a *out, int n);
+/// Quantizes `n` floats (multiple of 256) into n/256 ctram_block_q8k.
+void ctram_quantize_q8k(const float *x, ctram_block_q8k *out, int n);
+
+// MARK: Quantized tiles
+
+/// Computes an nw × na tile of dot products (1 ≤ nw ≤ 4, 1 ≤ na ≤ 4):
+///   y[j*y_stride + i] = dot(weight row i, activation row j)  for i < nw, j < na
+/// `w` points at weight row 0 (GGUF blocks, rows `w_stride` bytes apart), `a` at activation row 0
+/// (ctram_block_q8a / ctram_block_q8k, rows `a_stride` bytes apart), each row `nblocks` blocks long.
+/// Batch invariance: every (i, j) is computed by the same per-block arithmetic in the same order
+/// whatever nw and na are, so a row's result never depends on which tile computed it.
+typedef void (*ctram_tile_fn)(int nw, int na, int nblocks, const void *w, size_t w_stride,
+                              const void *a, size_t a_stride, float *y, size_t y_stride);
+
+/// The tile kernel for a GGML type id (8 Q8_0, 2 Q4_0, 3 Q4_1, 12 Q4_K, 14 Q6_K) and an ISA.
+/// Falls back to the best lower variant when one ISA has no dedicated code. NULL for other types.
+ctram_tile_fn ctram_tile_kernel(uint32_t ggml_type, int isa);
+/// The ISA whose code `ctram_tile_kernel(type, isa)` actually runs (after fallback).
+int ctram_tile_kernel_isa(uint32_t ggml_type, int isa);
+
+// MARK: Pool synchronisation (Swift 6 has Atomic only from macOS 15; these keep the pool portable)
+
+static inline uint32_t ctram_atomic_load_u32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline void ctram_atomic_store_u32(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+static inline uint32_t ctram_atomic_add_u32(uint32_t *p, uint32_t v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+static inline uint32_t ctram_atomic_sub_u32(uint32_t *p, uint32_t v) { return __atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST); }
+static inline int64_t ctram_atomic_add_i64(int64_t *p, int64_t v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+static inline void ctram_atomic_store_i64(int64_t *p, int64_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+/// A CPU hint inside spin loops (PAUSE on x86, YIELD on ARM).
+void ctram_cpu_relax(void);
+/// Sleeps while *addr == expected (or spuriously). Linux futex; elsewhere a short sleep.
+void ctram_futex_wait(uint32_t *addr, uint32_t expected);
+/// Wakes every thread sleeping on addr.
+void ctram_futex_wake_all(uint32_t *addr);
+
 #endif

@@ -1,0 +1,90 @@
+// CPU feature detection, the pool's futex, and the (type, ISA) → tile kernel table.
+#include "internal.h"
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#else
+#include <time.h>
+#endif
+
+int ctram_best_isa(void) {
+#if CTRAM_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512vnni"))
+        return CTRAM_ISA_AVX512VNNI;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+        return CTRAM_ISA_AVX2;
+#endif
+    return CTRAM_ISA_SCALAR;
+}
+
+void ctram_cpu_relax(void) {
+#if CTRAM_X86
+    _mm_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+void ctram_futex_wait(uint32_t *addr, uint32_t expected) {
+#if defined(__linux__)
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+#else
+    if (__atomic_load_n(addr, __ATOMIC_ACQUIRE) == expected) {
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+#endif
+}
+
+void ctram_futex_wake_all(uint32_t *addr) {
+#if defined(__linux__)
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+#else
+    (void)addr;
+#endif
+}
+
+static int resolved_isa(uint32_t type, int isa) {
+    int best = ctram_best_isa();
+    if (isa > best) isa = best;
+    switch (type) {
+    case 8: case 2: case 3: return isa;
+    case 12: case 14: return CTRAM_ISA_SCALAR;
+    default: return -1;
+    }
+}
+
+int ctram_tile_kernel_isa(uint32_t ggml_type, int isa) { return resolved_isa(ggml_type, isa); }
+
+ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
+    int use = resolved_isa(type, isa);
+    if (use < 0) return NULL;
+#if CTRAM_X86
+    if (use == CTRAM_ISA_AVX512VNNI) {
+        switch (type) {
+        case 8: return ctram_tile_q8_0_vnni;
+        case 2: return ctram_tile_q4_0_vnni;
+        case 3: return ctram_tile_q4_1_vnni;
+        }
+    }
+    if (use == CTRAM_ISA_AVX2) {
+        switch (type) {
+        case 8: return ctram_tile_q8_0_avx2;
+        case 2: return ctram_tile_q4_0_avx2;
+        case 3: return ctram_tile_q4_1_avx2;
+        }
+    }
+#endif
+    switch (type) {
+    case 8: return ctram_tile_q8_0_scalar;
+    case 2: return ctram_tile_q4_0_scalar;
+    case 3: return ctram_tile_q4_1_scalar;
+    case 12: return ctram_tile_q4_K_scalar;
+    case 14: return ctram_tile_q6_K_scalar;
+    }
+    return NULL;
+}

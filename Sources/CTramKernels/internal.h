@@ -1,0 +1,108 @@
+#ifndef CTRAM_INTERNAL_H
+#define CTRAM_INTERNAL_H
+#include "CTramKernels.h"
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define CTRAM_X86 1
+#define CTRAM_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define CTRAM_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")))
+#endif
+#define CTRAM_INLINE static inline __attribute__((always_inline))
+
+// GGUF weight blocks (ggml-common.h).
+typedef struct { uint16_t d; int8_t qs[32]; } ctram_block_q8_0;              // 34 bytes
+typedef struct { uint16_t d; uint8_t qs[16]; } ctram_block_q4_0;             // 18 bytes
+typedef struct { uint16_t d; uint16_t m; uint8_t qs[16]; } ctram_block_q4_1; // 20 bytes
+typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qs[128]; } ctram_block_q4_K; // 144
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } ctram_block_q6_K; // 210
+
+/// IEEE half → float, exact.
+CTRAM_INLINE float ctram_f16_to_f32(uint16_t h) {
+#if defined(__F16C__)
+    return _cvtsh_ss(h);
+#else
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112) << 23) | (man << 13);
+    } else if (man == 0) {
+        bits = sign;
+    } else { // subnormal: normalise
+        int e = -1;
+        do { man <<= 1; e++; } while ((man & 0x400) == 0);
+        bits = sign | ((uint32_t)(112 - e) << 23) | ((man & 0x3ff) << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+#endif
+}
+
+CTRAM_INLINE float ctram_load_f16(const void *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return ctram_f16_to_f32(h);
+}
+
+/// Q4_K's 6-bit scale j and min j (ggml get_scale_min_k4).
+CTRAM_INLINE void ctram_scale_min_k4(int j, const uint8_t *q, int *sc, int *m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/// Expands a tile body macro TILE(NW, NA) for the runtime (nw, na), so every shape is compiled
+/// with constant loop bounds (fully unrolled, accumulators in registers).
+#define CTRAM_TILE_SWITCH(TILE)                                                                    \
+    switch (nw * 8 + na) {                                                                         \
+    case 9: TILE(1, 1); break;  case 10: TILE(1, 2); break; case 11: TILE(1, 3); break;            \
+    case 12: TILE(1, 4); break; case 17: TILE(2, 1); break; case 18: TILE(2, 2); break;            \
+    case 19: TILE(2, 3); break; case 20: TILE(2, 4); break; case 25: TILE(3, 1); break;            \
+    case 26: TILE(3, 2); break; case 27: TILE(3, 3); break; case 28: TILE(3, 4); break;            \
+    case 33: TILE(4, 1); break; case 34: TILE(4, 2); break; case 35: TILE(4, 3); break;            \
+    case 36: TILE(4, 4); break;                                                                    \
+    default: __builtin_trap();                                                                     \
+    }
+
+#define CTRAM_TILE_ARGS int nblocks, const void *w, size_t w_stride, const void *a, size_t a_stride, float *y, size_t y_stride
+#define CTRAM_TILE_PASS nblocks, w, w_stride, a, a_stride, y, y_stride
+
+#if CTRAM_X86
+/// Horizontal sum of 8 floats in a fixed order (the same everywhere: part of batch invariance).
+CTRAM_AVX2 CTRAM_INLINE float ctram_hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+/// 16 bytes of packed nibbles → 32 bytes: low nibbles in bytes 0–15, high nibbles in 16–31.
+CTRAM_AVX2 CTRAM_INLINE __m256i ctram_unpack_nibbles(const uint8_t *p) {
+    __m128i b = _mm_loadu_si128((const __m128i *)p);
+    __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(b), _mm_srli_epi16(b, 4), 1);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+#endif
+
+// Per-type tile kernels (q8_0.c, q4_0.c, q4_1.c, kquants.c).
+#define CTRAM_DECLARE_TILE(name) void name(int nw, int na, CTRAM_TILE_ARGS);
+CTRAM_DECLARE_TILE(ctram_tile_q8_0_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q4_0_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q4_1_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q4_K_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q6_K_scalar)
+#if CTRAM_X86
+CTRAM_DECLARE_TILE(ctram_tile_q8_0_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q4_0_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q4_1_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q8_0_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q4_0_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q4_1_vnni)
+#endif
+
+#endif

@@ -1,2 +1,0 @@
-#include "CTramKernels.h"
-int ctram_kernels_version(void) { return 1; }

@@ -1,0 +1,29 @@
+import CTramKernels
+
+/// What the quantized matmul actually multiplies a weight row with: `x` quantized the way the
+/// kernels for `weightType` quantize activations (Q8 blocks of 32, or Q8_K blocks of 256), then
+/// decoded back to floats. Float weight types use `x` unchanged. For reference twins in tests.
+package func activationRoundTrip(for weightType: DataType, _ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
+    switch weightType {
+    case .f32, .f16, .bf16:
+        out.update(from: x, count: count)
+    case .q8_0, .q4_0, .q4_1:
+        let blocks = UnsafeMutablePointer<ctram_block_q8a>.allocate(capacity: count / 32)
+        defer { blocks.deallocate() }
+        ctram_quantize_q8a(x, blocks, Int32(count))
+        for b in 0..<count / 32 {
+            withUnsafeBytes(of: blocks[b].qs) { qs in
+                for k in 0..<32 { out[32 * b + k] = blocks[b].d * Float(qs.load(fromByteOffset: k, as: Int8.self)) }
+            }
+        }
+    case .q4_K, .q6_K:
+        let blocks = UnsafeMutablePointer<ctram_block_q8k>.allocate(capacity: count / 256)
+        defer { blocks.deallocate() }
+        ctram_quantize_q8k(x, blocks, Int32(count))
+        for b in 0..<count / 256 {
+            withUnsafeBytes(of: blocks[b].qs) { qs in
+                for k in 0..<256 { out[256 * b + k] = blocks[b].d * Float(qs.load(fromByteOffset: k, as: Int8.self)) }
+            }
+        }
+    }
+}
