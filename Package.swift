@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "TramTestSupport", path: "Tests/TramTestSupport", swiftSettings: upcoming),
         .testTarget(name: "TramKernelsTests", dependencies: ["TramKernels"], swiftSettings: upcoming),
         .testTarget(name: "TramFormatsTests", dependencies: ["TramFormats", "TramTestSupport"], swiftSettings: upcoming),
-        .testTarget(name: "TramEngineTests", dependencies: ["TramEngine", "TramModels", "TramKernels", "TramTestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "TramEngineTests", dependencies: ["TramEngine", "TramModels", "TramKernels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramChatTests", dependencies: ["TramChat", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer"], swiftSettings: upcoming),
         .testTarget(

@@ -30,7 +30,9 @@ public struct ChatTemplate: Sendable {
 
     public init(source: String) throws(ChatTemplateError) {
         self.source = source
-        let compact = source.filter { !$0.isWhitespace }
+        // Spaces are insignificant between Jinja tokens; newlines are not (the role is followed by
+        // a newline string literal, written either as a real newline or as `\n`).
+        let compact = source.filter { $0 != " " && $0 != "\t" }
         guard source.contains("<|im_start|>"), source.contains("<|im_end|>"),
             compact.contains("'<|im_start|>'+message['role']+'\\n'+message['content']+'<|im_end|>'")
                 || compact.contains("'<|im_start|>'+message['role']+'\n'+message['content']+'<|im_end|>'")

@@ -1,5 +1,5 @@
-import TramKernels
-import TramModels
+public import TramKernels
+public import TramModels
 import TramTokenizer
 
 /// Generates one sequence at a time over a paged KV cache whose blocks it owns outright

@@ -1,4 +1,4 @@
-import TramKernels
+public import TramKernels
 
 /// What the engine needs from any decoder-only architecture: shapes for sizing the KV cache and
 /// a forward pass over a flattened batch that writes logits for the requested rows.

@@ -1,3 +1,5 @@
+public import TramKernels
+
 /// Everything one forward pass computes, flattened: the scheduled tokens of every sequence in one
 /// batch (prefill chunks and decode tokens mixed), so linear layers run once over all rows.
 ///

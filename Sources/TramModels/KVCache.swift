@@ -1,4 +1,4 @@
-import TramKernels
+public import TramKernels
 
 /// Physical paged KV storage for every layer of a model (f32). Which blocks belong to which
 /// sequence is bookkept elsewhere (the engine's block manager); this object only holds memory.

@@ -1,6 +1,6 @@
-package import Foundation
-package import TramFormats
-import TramKernels
+public import Foundation
+public import TramFormats
+public import TramKernels
 
 /// Hyper-parameters of a Llama-family decoder (Llama 2/3, SmolLM, Mistral, Qwen2), read from a
 /// GGUF file's metadata or a Hugging Face `config.json`. Nothing is assumed: every value the

@@ -1,4 +1,5 @@
-import TramKernels
+import TramFormats
+public import TramKernels
 
 /// The Llama-family decoder (Llama 2/3, SmolLM2, Mistral, Qwen2 with q/k/v biases): embeddings,
 /// `numLayers` × (RMSNorm → GQA attention with RoPE → residual → RMSNorm → SwiGLU MLP →

@@ -1,4 +1,4 @@
-import TramTokenizer
+public import TramTokenizer
 
 /// A model ready to serve: the network, its tokenizer, and the conventions that come with it
 /// (chat template, end-of-sequence ids, sampling defaults from `generation_config.json`).

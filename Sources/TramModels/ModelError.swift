@@ -1,4 +1,4 @@
-import TramFormats
+public import TramFormats
 
 /// Why a model could not be resolved or loaded.
 public enum ModelError: Error, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Turns a model argument into a local path: a `.gguf` file, a Hugging Face-style directory, or
 /// an alias fetched on first use into the cache (`$TRAM_CACHE`, else `~/.cache/tram`).

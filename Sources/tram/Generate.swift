@@ -5,6 +5,7 @@ import TramChat
 import TramEngine
 import TramKernels
 import TramModels
+import TramTokenizer
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,6 @@
 import Testing
+import TramTokenizer
+import TramKernels
 import TramEngine
 import TramKernels
 import TramModels

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TramTokenizer
+import TramKernels
 import TramFormats
 import TramModels
 import TramTestSupport
