@@ -89,6 +89,28 @@ CTRAM_AVX2 CTRAM_INLINE __m256i ctram_unpack_nibbles(const uint8_t *p) {
 }
 #endif
 
+#if CTRAM_X86
+/// Two f16 scales → 16 float lanes: h0 in lanes 0–7 (block b), h1 in lanes 8–15 (block b + 1).
+CTRAM_VNNI CTRAM_INLINE __m512 ctram_f16_pair_lanes(uint16_t h0, uint16_t h1) {
+    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16((short)h0)), _mm_set1_epi16((short)h1), 1);
+    return _mm512_cvtph_ps(v);
+}
+CTRAM_INLINE uint16_t ctram_load_u16(const void *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+/// Horizontal sum of 16 floats in a fixed order (halves, then ctram_hsum256).
+CTRAM_VNNI CTRAM_INLINE float ctram_hsum512(__m512 v) {
+    return ctram_hsum256(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
+}
+#endif
+
+/// Views of the activation rows of a tile (j < na).
+#define CTRAM_ACTIVATION_VIEWS(NA)                                                                 \
+    ctram_q8a_row A[4];                                                                            \
+    for (int j = 0; j < NA; j++) A[j] = ctram_q8a_view((const char *)a + (size_t)j * a_stride, nblocks);
+
 // Per-type tile kernels (q8_0.c, q4_0.c, q4_1.c, kquants.c).
 #define CTRAM_DECLARE_TILE(name) void name(int nw, int na, CTRAM_TILE_ARGS);
 CTRAM_DECLARE_TILE(ctram_tile_q8_0_scalar)

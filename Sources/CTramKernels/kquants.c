@@ -29,20 +29,23 @@ CTRAM_INLINE float q4_K_block(const ctram_block_q4_K *wb, const ctram_block_q8k 
 // takes its low 4 bits from ql[l + 32(k&1)] (low nibble for k < 2, high for k ≥ 2) and its top
 // 2 bits from qh[l] >> 2k.
 CTRAM_INLINE float q6_K_block(const ctram_block_q6_K *wb, const ctram_block_q8k *ab) {
-    int32_t part[16] = {0};
+    int32_t part[16];
     for (int h = 0; h < 2; h++) {
         const uint8_t *ql = wb->ql + 64 * h, *qh = wb->qh + 32 * h;
         const int8_t *a = ab->qs + 128 * h;
-        for (int l = 0; l < 32; l++) {
-            const int q0 = (int)((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32;
-            const int q1 = (int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-            const int q2 = (int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-            const int q3 = (int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-            const int g = 8 * h + l / 16;
-            part[g] += q0 * a[l];
-            part[g + 2] += q1 * a[l + 32];
-            part[g + 4] += q2 * a[l + 64];
-            part[g + 6] += q3 * a[l + 96];
+        for (int half = 0; half < 2; half++) { // l in [16·half, 16·half + 16): one scale per stream
+            int32_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+            for (int l = 16 * half; l < 16 * half + 16; l++) {
+                p0 += ((int)((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32) * a[l];
+                p1 += ((int)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32) * a[l + 32];
+                p2 += ((int)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32) * a[l + 64];
+                p3 += ((int)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32) * a[l + 96];
+            }
+            const int g = 8 * h + half;
+            part[g] = p0;
+            part[g + 2] = p1;
+            part[g + 4] = p2;
+            part[g + 6] = p3;
         }
     }
     int32_t sumi = 0;

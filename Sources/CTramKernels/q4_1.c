@@ -1,24 +1,23 @@
 // Q4_1 weights · Q8 activations. x = dw·q + mw, so per block
-// Σ x·(da·a) = (dw·da)·Σ q·a + mw·s  with s = da·Σa precomputed (ggml's Q8_1 trick).
-// The min term accumulates in its own scalar per (row, activation) pair, added at the end.
+//   Σ x·(da·a) = (dw·da)·Σ q·a + mw·s,   s = da·Σa precomputed (ggml's Q8_1 trick).
 #include "internal.h"
 
 #define W_BLOCK(i, b) ((const ctram_block_q4_1 *)((const char *)w + (size_t)(i) * w_stride) + (b))
-#define A_BLOCK(j, b) ((const ctram_block_q8a *)((const char *)a + (size_t)(j) * a_stride) + (b))
 
+// Scalar and AVX2 keep the min term in its own scalar per (row, token) pair, added at the end.
 CTRAM_INLINE void tile_scalar(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    CTRAM_ACTIVATION_VIEWS(NA)
     float acc[4][4] = {{0}}, accm[4][4] = {{0}};
     for (int b = 0; b < nblocks; b++) {
         for (int i = 0; i < NW; i++) {
             const ctram_block_q4_1 *wb = W_BLOCK(i, b);
             const float dw = ctram_load_f16(&wb->d), mw = ctram_load_f16(&wb->m);
             for (int j = 0; j < NA; j++) {
-                const ctram_block_q8a *ab = A_BLOCK(j, b);
+                const int8_t *aq = A[j].qs + 32 * b;
                 int32_t dot = 0;
-                for (int k = 0; k < 16; k++)
-                    dot += (wb->qs[k] & 0xF) * ab->qs[k] + (wb->qs[k] >> 4) * ab->qs[k + 16];
-                acc[i][j] += (dw * ab->d) * (float)dot;
-                accm[i][j] += mw * ab->s;
+                for (int k = 0; k < 16; k++) dot += (wb->qs[k] & 0xF) * aq[k] + (wb->qs[k] >> 4) * aq[k + 16];
+                acc[i][j] += (dw * A[j].d[b]) * (float)dot;
+                accm[i][j] += mw * A[j].s[b];
             }
         }
     }
@@ -33,41 +32,79 @@ void ctram_tile_q4_1_scalar(int nw, int na, CTRAM_TILE_ARGS) {
 }
 
 #if CTRAM_X86
-#define Q4_1_TILE_BODY(DOT)                                                                        \
-    __m256 acc[4][4];                                                                              \
-    float accm[4][4];                                                                              \
-    for (int i = 0; i < NW; i++)                                                                   \
-        for (int j = 0; j < NA; j++) acc[i][j] = _mm256_setzero_ps(), accm[i][j] = 0.0f;           \
-    for (int b = 0; b < nblocks; b++) {                                                            \
-        __m256i wq[4];                                                                             \
-        __m256 dw[4];                                                                              \
-        float mw[4];                                                                               \
+CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    CTRAM_ACTIVATION_VIEWS(NA)
+    __m256 acc[4][4];
+    float accm[4][4];
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) acc[i][j] = _mm256_setzero_ps(), accm[i][j] = 0.0f;
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int b = 0; b < nblocks; b++) {
+        __m256i wq[4];
+        __m256 dw[4];
+        float mw[4];
+        for (int i = 0; i < NW; i++) {
+            const ctram_block_q4_1 *wb = W_BLOCK(i, b);
+            wq[i] = ctram_unpack_nibbles(wb->qs);
+            dw[i] = _mm256_set1_ps(ctram_load_f16(&wb->d));
+            mw[i] = ctram_load_f16(&wb->m);
+        }
+        for (int j = 0; j < NA; j++) {
+            const __m256i aq = _mm256_loadu_si256((const __m256i *)(A[j].qs + 32 * b));
+            const __m256 da = _mm256_set1_ps(A[j].d[b]);
+            const float sa = A[j].s[b];
+            for (int i = 0; i < NW; i++) {
+                const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(wq[i], aq), ones);
+                acc[i][j] = _mm256_fmadd_ps(_mm256_mul_ps(dw[i], da), _mm256_cvtepi32_ps(dot), acc[i][j]);
+                accm[i][j] += mw[i] * sa;
+            }
+        }
+    }
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum256(acc[i][j]) + accm[i][j];
+}
+
+// AVX-512 VNNI, two blocks per step, nibbles expanded as in q4_0.c. The min term goes into the
+// same lanes: each of a block's 8 lanes gets mw·(s/8), precomputed as the row's `sv` lanes.
+#define Q4_1_VNNI_STEP(TAIL)                                                                       \
+    {                                                                                              \
+        const __mmask16 m = (TAIL) ? 0x00FF : 0xFFFF;                                              \
+        __m512i wq[4];                                                                             \
+        __m512 dw[4], mw[4];                                                                       \
         for (int i = 0; i < NW; i++) {                                                             \
             const ctram_block_q4_1 *wb = W_BLOCK(i, b);                                            \
-            wq[i] = ctram_unpack_nibbles(wb->qs);                                                  \
-            dw[i] = _mm256_set1_ps(ctram_load_f16(&wb->d));                                        \
-            mw[i] = ctram_load_f16(&wb->m);                                                        \
+            const __m128i lo = _mm_loadu_si128((const __m128i *)wb[0].qs);                         \
+            const __m256i q = (TAIL) ? _mm256_zextsi128_si256(lo)                                  \
+                : _mm256_inserti128_si256(_mm256_castsi128_si256(lo), _mm_loadu_si128((const __m128i *)wb[1].qs), 1); \
+            const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1); \
+            wq[i] = _mm512_and_si512(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), nibble);  \
+            dw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].d), (TAIL) ? 0 : ctram_load_u16(&wb[1].d)); \
+            mw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].m), (TAIL) ? 0 : ctram_load_u16(&wb[1].m)); \
         }                                                                                          \
         for (int j = 0; j < NA; j++) {                                                             \
-            const ctram_block_q8a *ab = A_BLOCK(j, b);                                             \
-            const __m256i aq = _mm256_loadu_si256((const __m256i *)ab->qs);                        \
-            const __m256 da = _mm256_set1_ps(ab->d);                                               \
-            const float sa = ab->s;                                                                \
+            const __m512i aq = _mm512_maskz_loadu_epi32(m, A[j].qs + 32 * b);                      \
+            const __m512 da = _mm512_maskz_loadu_ps(m, A[j].dv + 8 * b);                           \
+            const __m512 sa = _mm512_maskz_loadu_ps(m, A[j].sv + 8 * b);                           \
             for (int i = 0; i < NW; i++) {                                                         \
-                const __m256i dot = DOT(wq[i], aq);                                                \
-                acc[i][j] = _mm256_fmadd_ps(_mm256_mul_ps(dw[i], da), _mm256_cvtepi32_ps(dot), acc[i][j]); \
-                accm[i][j] += mw[i] * sa;                                                          \
+                const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[i], aq);        \
+                acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], da), _mm512_cvtepi32_ps(dot), acc[i][j]); \
+                acc[i][j] = _mm512_fmadd_ps(mw[i], sa, acc[i][j]);                                 \
             }                                                                                      \
         }                                                                                          \
-    }                                                                                              \
-    for (int i = 0; i < NW; i++)                                                                   \
-        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum256(acc[i][j]) + accm[i][j];
+    }
 
-#define DOT_AVX2(u, s) _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1))
-#define DOT_VNNI(u, s) _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s)
-
-CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) { Q4_1_TILE_BODY(DOT_AVX2) }
-CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_ARGS) { Q4_1_TILE_BODY(DOT_VNNI) }
+CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    CTRAM_ACTIVATION_VIEWS(NA)
+    __m512 acc[4][4];
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) acc[i][j] = _mm512_setzero_ps();
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    int b = 0;
+    for (; b + 2 <= nblocks; b += 2) Q4_1_VNNI_STEP(0)
+    if (b < nblocks) Q4_1_VNNI_STEP(1)
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum512(acc[i][j]);
+}
 
 CTRAM_AVX2 void ctram_tile_q4_1_avx2(int nw, int na, CTRAM_TILE_ARGS) {
 #define TILE(NW, NA) tile_avx2(NW, NA, CTRAM_TILE_PASS)

@@ -1,20 +1,21 @@
-// Q8_0 weights · Q8 activations. Per block: exact int32 dot, then acc += (dw·da)·dot in float.
+// Q8_0 weights · Q8 activations. Per block: exact int32 dot product of the int8 values, then
+// acc += (dw·da)·dot in float. Every (row, token) pair follows the same steps in every tile shape.
 #include "internal.h"
 
 #define W_BLOCK(i, b) ((const ctram_block_q8_0 *)((const char *)w + (size_t)(i) * w_stride) + (b))
-#define A_BLOCK(j, b) ((const ctram_block_q8a *)((const char *)a + (size_t)(j) * a_stride) + (b))
 
 CTRAM_INLINE void tile_scalar(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    CTRAM_ACTIVATION_VIEWS(NA)
     float acc[4][4] = {{0}};
     for (int b = 0; b < nblocks; b++) {
         for (int i = 0; i < NW; i++) {
             const ctram_block_q8_0 *wb = W_BLOCK(i, b);
             const float dw = ctram_load_f16(&wb->d);
             for (int j = 0; j < NA; j++) {
-                const ctram_block_q8a *ab = A_BLOCK(j, b);
+                const int8_t *aq = A[j].qs + 32 * b;
                 int32_t dot = 0;
-                for (int k = 0; k < 32; k++) dot += wb->qs[k] * ab->qs[k];
-                acc[i][j] += (dw * ab->d) * (float)dot;
+                for (int k = 0; k < 32; k++) dot += wb->qs[k] * aq[k];
+                acc[i][j] += (dw * A[j].d[b]) * (float)dot;
             }
         }
     }
@@ -29,38 +30,75 @@ void ctram_tile_q8_0_scalar(int nw, int na, CTRAM_TILE_ARGS) {
 }
 
 #if CTRAM_X86
-// |w| as unsigned × sign(a, w) as signed: maddubs (AVX2) or dpbusd (VNNI) needs u8 × s8.
-#define Q8_0_TILE_BODY(DOT)                                                                        \
-    __m256 acc[4][4];                                                                              \
-    for (int i = 0; i < NW; i++)                                                                   \
-        for (int j = 0; j < NA; j++) acc[i][j] = _mm256_setzero_ps();                              \
-    for (int b = 0; b < nblocks; b++) {                                                            \
-        __m256i wq[4], wabs[4];                                                                    \
-        __m256 dw[4];                                                                              \
+// AVX2, one block per step: |w| (u8) × sign(a, w) (s8) through maddubs, 8 int32 lanes.
+CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    CTRAM_ACTIVATION_VIEWS(NA)
+    __m256 acc[4][4];
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) acc[i][j] = _mm256_setzero_ps();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int b = 0; b < nblocks; b++) {
+        __m256i wq[4], wabs[4];
+        __m256 dw[4];
+        for (int i = 0; i < NW; i++) {
+            const ctram_block_q8_0 *wb = W_BLOCK(i, b);
+            wq[i] = _mm256_loadu_si256((const __m256i *)wb->qs);
+            wabs[i] = _mm256_abs_epi8(wq[i]);
+            dw[i] = _mm256_set1_ps(ctram_load_f16(&wb->d));
+        }
+        for (int j = 0; j < NA; j++) {
+            const __m256i aq = _mm256_loadu_si256((const __m256i *)(A[j].qs + 32 * b));
+            const __m256 da = _mm256_set1_ps(A[j].d[b]);
+            for (int i = 0; i < NW; i++) {
+                const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(wabs[i], _mm256_sign_epi8(aq, wq[i])), ones);
+                acc[i][j] = _mm256_fmadd_ps(_mm256_mul_ps(dw[i], da), _mm256_cvtepi32_ps(dot), acc[i][j]);
+            }
+        }
+    }
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum256(acc[i][j]);
+}
+
+// AVX-512 VNNI, two blocks per step (lanes 0–7 block b, 8–15 block b + 1). The weights are read
+// as unsigned w + 128 (xor 0x80), so one dpbusd gives Σ(w + 128)·a, started from the activation
+// row's precomputed lanes −128·Σa: the exact Σ w·a with no abs/sign work per pair.
+// An odd last block runs the same step with zeroed upper lanes.
+#define Q8_0_VNNI_STEP(TAIL)                                                                       \
+    {                                                                                              \
+        const __mmask16 m = (TAIL) ? 0x00FF : 0xFFFF;                                              \
+        __m512i wq[4];                                                                             \
+        __m512 dw[4];                                                                              \
         for (int i = 0; i < NW; i++) {                                                             \
             const ctram_block_q8_0 *wb = W_BLOCK(i, b);                                            \
-            wq[i] = _mm256_loadu_si256((const __m256i *)wb->qs);                                   \
-            wabs[i] = _mm256_abs_epi8(wq[i]);                                                      \
-            dw[i] = _mm256_set1_ps(ctram_load_f16(&wb->d));                                        \
+            const __m256i lo = _mm256_loadu_si256((const __m256i *)wb[0].qs);                      \
+            const __m512i both = (TAIL) ? _mm512_zextsi256_si512(lo)                               \
+                : _mm512_inserti64x4(_mm512_castsi256_si512(lo), _mm256_loadu_si256((const __m256i *)wb[1].qs), 1); \
+            wq[i] = _mm512_maskz_xor_epi32(m, both, flip);                                         \
+            dw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].d), (TAIL) ? 0 : ctram_load_u16(&wb[1].d)); \
         }                                                                                          \
         for (int j = 0; j < NA; j++) {                                                             \
-            const ctram_block_q8a *ab = A_BLOCK(j, b);                                             \
-            const __m256i aq = _mm256_loadu_si256((const __m256i *)ab->qs);                        \
-            const __m256 da = _mm256_set1_ps(ab->d);                                               \
+            const __m512i aq = _mm512_maskz_loadu_epi32(m, A[j].qs + 32 * b);                      \
+            const __m512i c = _mm512_maskz_loadu_epi32(m, A[j].c128 + 8 * b);                      \
+            const __m512 da = _mm512_maskz_loadu_ps(m, A[j].dv + 8 * b);                           \
             for (int i = 0; i < NW; i++) {                                                         \
-                const __m256i dot = DOT(wabs[i], _mm256_sign_epi8(aq, wq[i]));                     \
-                acc[i][j] = _mm256_fmadd_ps(_mm256_mul_ps(dw[i], da), _mm256_cvtepi32_ps(dot), acc[i][j]); \
+                const __m512i dot = _mm512_dpbusd_epi32(c, wq[i], aq);                             \
+                acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], da), _mm512_cvtepi32_ps(dot), acc[i][j]); \
             }                                                                                      \
         }                                                                                          \
-    }                                                                                              \
-    for (int i = 0; i < NW; i++)                                                                   \
-        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum256(acc[i][j]);
+    }
 
-#define DOT_AVX2(u, s) _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1))
-#define DOT_VNNI(u, s) _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s)
-
-CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) { Q8_0_TILE_BODY(DOT_AVX2) }
-CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_ARGS) { Q8_0_TILE_BODY(DOT_VNNI) }
+CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    CTRAM_ACTIVATION_VIEWS(NA)
+    __m512 acc[4][4];
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) acc[i][j] = _mm512_setzero_ps();
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    int b = 0;
+    for (; b + 2 <= nblocks; b += 2) Q8_0_VNNI_STEP(0)
+    if (b < nblocks) Q8_0_VNNI_STEP(1)
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum512(acc[i][j]);
+}
 
 CTRAM_AVX2 void ctram_tile_q8_0_avx2(int nw, int na, CTRAM_TILE_ARGS) {
 #define TILE(NW, NA) tile_avx2(NW, NA, CTRAM_TILE_PASS)

@@ -3,22 +3,55 @@
 #include "internal.h"
 #include <math.h>
 
-void ctram_quantize_q8a(const float *x, ctram_block_q8a *out, int n) {
-    for (int b = 0; b < n / 32; b++, x += 32) {
+static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+size_t ctram_q8a_row_bytes(int nblocks) {
+    const size_t n = (size_t)nblocks;
+    return round64(32 * n) + 3 * round64(4 * n) + 4 * round64(32 * n);
+}
+
+ctram_q8a_row ctram_q8a_view(const void *row, int nblocks) {
+    const size_t n = (size_t)nblocks;
+    const char *p = (const char *)row;
+    ctram_q8a_row v;
+    v.qs = (const int8_t *)p;   p += round64(32 * n);
+    v.d = (const float *)p;     p += round64(4 * n);
+    v.s = (const float *)p;     p += round64(4 * n);
+    v.sum = (const int32_t *)p; p += round64(4 * n);
+    v.dv = (const float *)p;    p += round64(32 * n);
+    v.sv = (const float *)p;    p += round64(32 * n);
+    v.c8 = (const int32_t *)p;  p += round64(32 * n);
+    v.c128 = (const int32_t *)p;
+    return v;
+}
+
+void ctram_quantize_q8a(const float *x, void *row, int n) {
+    const int nblocks = n / 32;
+    ctram_q8a_row v = ctram_q8a_view(row, nblocks);
+    int8_t *qs = (int8_t *)v.qs;
+    float *d = (float *)v.d, *s = (float *)v.s, *dv = (float *)v.dv, *sv = (float *)v.sv;
+    int32_t *sum = (int32_t *)v.sum, *c8 = (int32_t *)v.c8, *c128 = (int32_t *)v.c128;
+    for (int b = 0; b < nblocks; b++, x += 32) {
         float amax = 0.0f;
         for (int k = 0; k < 32; k++) amax = fmaxf(amax, fabsf(x[k]));
-        const float d = amax / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        int32_t sum = 0;
+        const float db = amax / 127.0f;
+        const float id = db != 0.0f ? 1.0f / db : 0.0f;
+        int32_t total = 0;
         for (int k = 0; k < 32; k++) {
             const int q = (int)nearbyintf(x[k] * id);
-            out[b].qs[k] = (int8_t)q;
-            sum += q;
+            qs[32 * b + k] = (int8_t)q;
+            total += q;
         }
-        out[b].d = d;
-        out[b].sum = sum;
-        out[b].s = d * (float)sum;
-        out[b].pad = 0;
+        d[b] = db;
+        sum[b] = total;
+        s[b] = db * (float)total;
+        for (int l = 0; l < 8; l++) {
+            const int32_t group = qs[32 * b + 4 * l] + qs[32 * b + 4 * l + 1] + qs[32 * b + 4 * l + 2] + qs[32 * b + 4 * l + 3];
+            dv[8 * b + l] = db;
+            sv[8 * b + l] = s[b] * 0.125f;
+            c8[8 * b + l] = -8 * group;
+            c128[8 * b + l] = -128 * group;
+        }
     }
 }
 

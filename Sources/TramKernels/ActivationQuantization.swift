@@ -8,14 +8,12 @@ package func activationRoundTrip(for weightType: DataType, _ x: UnsafePointer<Fl
     case .f32, .f16, .bf16:
         out.update(from: x, count: count)
     case .q8_0, .q4_0, .q4_1:
-        let blocks = UnsafeMutablePointer<ctram_block_q8a>.allocate(capacity: count / 32)
-        defer { blocks.deallocate() }
-        ctram_quantize_q8a(x, blocks, Int32(count))
-        for b in 0..<count / 32 {
-            withUnsafeBytes(of: blocks[b].qs) { qs in
-                for k in 0..<32 { out[32 * b + k] = blocks[b].d * Float(qs.load(fromByteOffset: k, as: Int8.self)) }
-            }
-        }
+        let blocks = count / 32
+        let row = UnsafeMutableRawPointer.allocate(byteCount: ctram_q8a_row_bytes(Int32(blocks)), alignment: 64)
+        defer { row.deallocate() }
+        ctram_quantize_q8a(x, row, Int32(count))
+        let view = ctram_q8a_view(row, Int32(blocks))
+        for k in 0..<count { out[k] = view.d[k / 32] * Float(view.qs[k]) }
     case .q4_K, .q6_K:
         let blocks = UnsafeMutablePointer<ctram_block_q8k>.allocate(capacity: count / 256)
         defer { blocks.deallocate() }

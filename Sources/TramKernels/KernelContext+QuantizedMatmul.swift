@@ -16,8 +16,8 @@ extension KernelContext {
         let columns = w.columns, rows = w.rows
         let blocks = columns / w.type.blockElements
         let superBlocks = w.type.blockElements == 256
-        let activationStride = blocks * (superBlocks ? MemoryLayout<ctram_block_q8k>.stride : MemoryLayout<ctram_block_q8a>.stride)
-        // [tokens, blocks] activation blocks
+        let activationStride = superBlocks ? blocks * MemoryLayout<ctram_block_q8k>.stride : ctram_q8a_row_bytes(Int32(blocks))
+        // [tokens, activationStride bytes]: a ctram_q8a row (64-byte aligned) or ctram_block_q8k[blocks]
         let activations = activationScratch.pointer(bytes: tokens * activationStride)
 
         let quantizeRow = { (t: Int) in
@@ -25,7 +25,7 @@ extension KernelContext {
             if superBlocks {
                 ctram_quantize_q8k(x + t * columns, out.assumingMemoryBound(to: ctram_block_q8k.self), Int32(columns))
             } else {
-                ctram_quantize_q8a(x + t * columns, out.assumingMemoryBound(to: ctram_block_q8a.self), Int32(columns))
+                ctram_quantize_q8a(x + t * columns, out, Int32(columns))
             }
         }
         if tokens >= 8 {

@@ -2,23 +2,25 @@ import CTramKernels
 import Foundation
 
 /// A fixed fork/join pool for kernels: `parallelFor` hands indices 0..<count to the calling thread
-/// and `threadCount − 1` workers, and returns when all are done.
+/// and up to `threadCount − 1` workers, and returns when all are done.
 ///
 /// Why not `DispatchQueue.concurrentPerform`: a decode step makes hundreds of small matmuls, and
 /// Dispatch rarely got the second core in time (DESIGN.md). Here workers spin for a short while
-/// after each job (so the next call costs well under a microsecond to start), then park on a futex.
+/// after each job (so the next call costs about a microsecond), then park on a futex.
 /// A call allocates nothing.
 ///
-/// Protocol (counters in one shared block, on separate cache lines):
+/// Protocol. `state` packs (generation: 32 bits | closed: 1 bit | joined workers: 31 bits):
 ///
-///     caller:  job, count, next = 0, pending = workers  →  generation += 1  →  wake parked
-///              → take indices  →  spin until pending == 0  →  clear job
-///     worker:  wait for generation change (spin, then futex) → take indices → pending −= 1
+///     caller:  job, count, next = 0 → state = (g, open, 0) → signal g (spinners see it; wake
+///              parked) → take indices → close (no more joins) → wait until joined == 0
+///     worker:  see g → join by CAS (g, open, n) → (g, open, n + 1) → take indices → leave (n − 1)
 ///
-/// Indices are taken with an atomic counter, so a worker the OS delays just takes fewer.
+/// Workers join only while the job is open, so a worker the OS has descheduled never holds up
+/// the caller: if it wakes after the indices are gone it finds the job closed and goes back to
+/// waiting. Indices are taken from an atomic counter, so the work also balances itself.
 /// One caller at a time: `parallelFor` is not reentrant and must not be called concurrently.
 public final class ThreadPool: @unchecked Sendable {
-    /// Threads taking part in each call, the caller included.
+    /// Threads that may take part in each call, the caller included.
     public let threadCount: Int
     private let core: Core
     private let exited = DispatchGroup()
@@ -26,7 +28,7 @@ public final class ThreadPool: @unchecked Sendable {
     public init(threadCount: Int) {
         precondition(threadCount >= 1, "a pool needs at least the calling thread")
         self.threadCount = threadCount
-        let core = Core(workers: threadCount - 1)
+        let core = Core()
         self.core = core
         for index in 1..<threadCount {
             exited.enter()
@@ -61,27 +63,31 @@ public final class ThreadPool: @unchecked Sendable {
 
 extension ThreadPool {
     fileprivate final class Core: @unchecked Sendable {
-        let workers: Int
         private let shared: UnsafeMutableRawPointer
-        private var generation: UnsafeMutablePointer<UInt32> { shared.assumingMemoryBound(to: UInt32.self) }
-        private var pending: UnsafeMutablePointer<UInt32> { (shared + 64).assumingMemoryBound(to: UInt32.self) }
-        private var sleepers: UnsafeMutablePointer<UInt32> { (shared + 128).assumingMemoryBound(to: UInt32.self) }
+        /// The futex word workers wait on: the latest job's generation.
+        private var signal: UnsafeMutablePointer<UInt32> { shared.assumingMemoryBound(to: UInt32.self) }
+        /// Workers parked on `signal` (the caller skips the wake syscall when there are none).
+        private var sleepers: UnsafeMutablePointer<UInt32> { (shared + 64).assumingMemoryBound(to: UInt32.self) }
+        private var state: UnsafeMutablePointer<UInt64> { (shared + 128).assumingMemoryBound(to: UInt64.self) }
         private var next: UnsafeMutablePointer<Int64> { (shared + 192).assumingMemoryBound(to: Int64.self) }
-        // Written by the caller before the generation bump, read by workers after it.
+        // Written by the caller before the job opens, read by workers after they join.
         private var count = 0
+        private var generation: UInt32 = 0
         private var stopping = false
         private let job: UnsafeMutablePointer<((Int) -> Void)?>
 
+        private static let closed: UInt64 = 1 << 31
+        private static let joinedMask: UInt64 = (1 << 31) - 1
         /// PAUSE iterations before a worker parks: tens of microseconds, enough to bridge the gap
         /// between consecutive kernels of one forward pass without burning a core when idle.
         private static let spinsBeforePark = 20_000
 
-        init(workers: Int) {
-            self.workers = workers
+        init() {
             shared = .allocate(byteCount: 256, alignment: 64)
             shared.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
             job = .allocate(capacity: 1)
             job.initialize(to: nil)
+            state.pointee = Self.closed
         }
 
         deinit {
@@ -92,8 +98,8 @@ extension ThreadPool {
 
         func stop() {
             stopping = true
-            ctram_atomic_add_u32(generation, 1)
-            ctram_futex_wake_all(generation)
+            ctram_atomic_add_u32(signal, 1)
+            ctram_futex_wake_all(signal)
         }
 
         func run(_ count: Int, _ body: (Int) -> Void) {
@@ -101,12 +107,14 @@ extension ThreadPool {
                 job.pointee = body
                 self.count = count
                 ctram_atomic_store_i64(next, 0)
-                ctram_atomic_store_u32(pending, UInt32(workers))
-                ctram_atomic_add_u32(generation, 1)
-                if ctram_atomic_load_u32(sleepers) != 0 { ctram_futex_wake_all(generation) }
+                generation &+= 1
+                ctram_atomic_store_u64(state, UInt64(generation) << 32)
+                ctram_atomic_store_u32(signal, generation)
+                if ctram_atomic_load_u32(sleepers) != 0 { ctram_futex_wake_all(signal) }
                 runIndices(body, count)
+                ctram_atomic_or_u64(state, Self.closed)
                 var spins = 0
-                while ctram_atomic_load_u32(pending) != 0 {
+                while ctram_atomic_load_u64(state) & Self.joinedMask != 0 {
                     spins += 1
                     if spins < 1 << 16 { ctram_cpu_relax() } else { sched_yield() }
                 }
@@ -123,32 +131,38 @@ extension ThreadPool {
             }
         }
 
-        /// Runs the current job; its own copy of the closure is released on return, before the
-        /// worker reports done (the caller's `withoutActuallyEscaping` checks nothing kept it).
+        /// Joins job `generation` if it is still open, runs indices, leaves. The worker's copy of
+        /// the closure is released on return, before it leaves (the caller's
+        /// `withoutActuallyEscaping` checks that nothing kept it).
         @inline(never)
-        private func runJob() {
-            guard let body = job.pointee else { return }
-            runIndices(body, count)
+        private func joinAndRun(_ generation: UInt32) -> Bool {
+            var current = ctram_atomic_load_u64(state)
+            while true {
+                if current >> 32 != UInt64(generation) || current & Self.closed != 0 { return false }
+                if ctram_atomic_cas_u64(state, current, current + 1) { break }
+                current = ctram_atomic_load_u64(state)
+            }
+            if let body = job.pointee { runIndices(body, count) }
+            return true
         }
 
         func workerLoop() {
             var seen: UInt32 = 0
             while true {
                 var spins = 0
-                while ctram_atomic_load_u32(generation) == seen {
+                while ctram_atomic_load_u32(signal) == seen {
                     if spins < Self.spinsBeforePark {
                         ctram_cpu_relax()
                         spins += 1
                     } else {
                         ctram_atomic_add_u32(sleepers, 1)
-                        ctram_futex_wait(generation, seen)
+                        ctram_futex_wait(signal, seen)
                         ctram_atomic_sub_u32(sleepers, 1)
                     }
                 }
-                seen = ctram_atomic_load_u32(generation)
+                seen = ctram_atomic_load_u32(signal)
                 if stopping { return }
-                runJob()
-                ctram_atomic_sub_u32(pending, 1)
+                if joinAndRun(seen) { ctram_atomic_sub_u64(state, 1) }
             }
         }
     }

@@ -18,15 +18,31 @@ int ctram_best_isa(void);
 
 // MARK: Activation blocks (our own layouts; only our kernels read them)
 
-/// 32 int8 activations: x ≈ d·qs. `sum` = Σqs, `s` = d·Σqs (ggml's Q8_1 idea: the Q4_1 min term
-/// is then one multiply; the Q4_0 offset −8·Σq is an exact integer correction). 48 bytes.
+/// One activation row quantized in blocks of 32 for Q8_0/Q4_0/Q4_1 weights: x ≈ d[b]·qs[32b + k].
+/// Structure-of-arrays so the AVX-512 kernels load two blocks' values, and their per-lane
+/// constants, with one 64-byte load each (n = blocks; every array starts 64-byte aligned):
+///   qs   int8[32n]   the values
+///   d    f32[n]      block scale;  s f32[n] = d·Σq (ggml Q8_1's idea: Q4_1's min term is one multiply)
+///   sum  i32[n]      Σq (Q4_0's −8·Σq offset stays exact integer arithmetic)
+///   dv   f32[8n]     d repeated over the 8 int32 lanes a 32-byte block's dot product occupies
+///   sv   f32[8n]     s/8 repeated likewise (lanes sum to s)
+///   c8   i32[8n]     −8·(sum of each 4 values): lane-wise Q4_0 offset correction
+///   c128 i32[8n]     −128·(sum of each 4 values): lane-wise correction for Q8_0 weights read as u8 = q + 128
 typedef struct {
-    float d;
-    float s;
-    int32_t sum;
-    int32_t pad;
-    int8_t qs[32];
-} ctram_block_q8a;
+    const int8_t *qs;
+    const float *d, *s;
+    const int32_t *sum;
+    const float *dv, *sv;
+    const int32_t *c8, *c128;
+} ctram_q8a_row;
+
+/// Bytes of one quantized activation row of `nblocks` blocks (a multiple of 64).
+size_t ctram_q8a_row_bytes(int nblocks);
+/// The arrays of the row stored at `row` (64-byte aligned).
+ctram_q8a_row ctram_q8a_view(const void *row, int nblocks);
+/// Quantizes `n` floats (multiple of 32) into the row at `row` (64-byte aligned,
+/// ctram_q8a_row_bytes(n / 32) bytes). Round to nearest even.
+void ctram_quantize_q8a(const float *x, void *row, int n);
 
 /// 256 int8 activations as ggml's block_q8_K: x ≈ d·qs, bsums = sums of each 16. 292 bytes.
 typedef struct {
@@ -35,8 +51,6 @@ typedef struct {
     int16_t bsums[16];
 } ctram_block_q8k;
 
-/// Quantizes `n` floats (multiple of 32) into n/32 ctram_block_q8a. Round to nearest even.
-void ctram_quantize_q8a(const float *x, ctram_block_q8a *out, int n);
 /// Quantizes `n` floats (multiple of 256) into n/256 ctram_block_q8k.
 void ctram_quantize_q8k(const float *x, ctram_block_q8k *out, int n);
 
@@ -45,7 +59,8 @@ void ctram_quantize_q8k(const float *x, ctram_block_q8k *out, int n);
 /// Computes an nw × na tile of dot products (1 ≤ nw ≤ 4, 1 ≤ na ≤ 4):
 ///   y[j*y_stride + i] = dot(weight row i, activation row j)  for i < nw, j < na
 /// `w` points at weight row 0 (GGUF blocks, rows `w_stride` bytes apart), `a` at activation row 0
-/// (ctram_block_q8a / ctram_block_q8k, rows `a_stride` bytes apart), each row `nblocks` blocks long.
+/// (a ctram_q8a row, or ctram_block_q8k[nblocks], rows `a_stride` bytes apart), each row
+/// `nblocks` blocks long.
 /// Batch invariance: every (i, j) is computed by the same per-block arithmetic in the same order
 /// whatever nw and na are, so a row's result never depends on which tile computed it.
 typedef void (*ctram_tile_fn)(int nw, int na, int nblocks, const void *w, size_t w_stride,
@@ -65,6 +80,14 @@ static inline uint32_t ctram_atomic_add_u32(uint32_t *p, uint32_t v) { return __
 static inline uint32_t ctram_atomic_sub_u32(uint32_t *p, uint32_t v) { return __atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST); }
 static inline int64_t ctram_atomic_add_i64(int64_t *p, int64_t v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 static inline void ctram_atomic_store_i64(int64_t *p, int64_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+static inline uint64_t ctram_atomic_load_u64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+static inline void ctram_atomic_store_u64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+static inline uint64_t ctram_atomic_or_u64(uint64_t *p, uint64_t v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
+static inline uint64_t ctram_atomic_sub_u64(uint64_t *p, uint64_t v) { return __atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST); }
+/// Compare-and-swap; true if *p was `expected` and is now `desired`.
+static inline _Bool ctram_atomic_cas_u64(uint64_t *p, uint64_t expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
 /// A CPU hint inside spin loops (PAUSE on x86, YIELD on ARM).
 void ctram_cpu_relax(void);
 /// Sleeps while *addr == expected (or spuriously). Linux futex; elsewhere a short sleep.
