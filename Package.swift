@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "tram",
             dependencies: [
-                "TramEngine", "TramModels", "TramTokenizer", "TramChat",
+                "TramEngine", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

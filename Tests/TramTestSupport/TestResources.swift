@@ -50,3 +50,16 @@ public enum TestResources {
         return url
     }
 }
+
+/// Serialises tests that run a model. Swift Testing runs suites in parallel, but a model's
+/// forward pass and a kernel thread pool serve one caller at a time (one engine thread owns
+/// them), and two spinning pools on a 2-core machine would only slow each other down.
+public enum ModelTestLock {
+    private static let lock = NSLock()
+
+    public static func run<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}
