@@ -62,7 +62,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "TramTestSupport", path: "Tests/TramTestSupport", swiftSettings: upcoming),
+        .target(name: "TramTestSupport", dependencies: ["TramModels"], path: "Tests/TramTestSupport", swiftSettings: upcoming),
         .testTarget(name: "TramKernelsTests", dependencies: ["TramKernels"], swiftSettings: upcoming),
         .testTarget(name: "TramFormatsTests", dependencies: ["TramFormats", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramEngineTests", dependencies: ["TramEngine", "TramModels", "TramKernels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer"], swiftSettings: upcoming),
         .testTarget(
             name: "TramModelsTests",
-            dependencies: ["TramModels", "TramKernels", "TramFormats", "TramTokenizer", "TramTestSupport"],
+            dependencies: ["TramModels", "TramEngine", "TramKernels", "TramFormats", "TramTokenizer", "TramTestSupport"],
             swiftSettings: upcoming
         ),
     ]

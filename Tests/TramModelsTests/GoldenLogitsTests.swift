@@ -39,19 +39,23 @@ import TramTestSupport
         }
     }
 
+    /// Teacher-forces every fixture prompt and checks each step's top-5 logits and argmax.
+    func checkAgainstReference(_ model: LoadedModel, label: String, tolerance: Float, argmaxMargin: Float) throws {
+        var worst: Float = 0
+        for p in Self.fixture.prompts {
+            let rows = try SharedModels.logits(model, p.teacherForcedInput)
+            let c = compare(p, rows, argmaxMargin: argmaxMargin)
+            worst = max(worst, c.maxDifference)
+            #expect(c.maxDifference <= tolerance, "\(p.name): max top-5 logit difference \(c.maxDifference)")
+            #expect(c.argmaxMismatchesAboveMargin == 0, "\(p.name)")
+        }
+        print("\(label) path: max |Δlogit| over top-5 of every step = \(worst)")
+    }
+
     /// f32 weights and activations: every top-5 logit within 0.05 of the reference.
     @Test func float32PathMatchesReference() throws {
         try ModelTestLock.run {
-            let model = try SharedModels.float32.get()
-            var worst: Float = 0
-            for p in Self.fixture.prompts {
-                let rows = try SharedModels.logits(model, p.teacherForcedInput)
-                let c = compare(p, rows, argmaxMargin: 0.1)
-                worst = max(worst, c.maxDifference)
-                #expect(c.maxDifference <= 0.05, "\(p.name): max top-5 logit difference \(c.maxDifference)")
-                #expect(c.argmaxMismatchesAboveMargin == 0, "\(p.name)")
-            }
-            print("float32 path: max |Δlogit| over top-5 of every step = \(worst)")
+            try checkAgainstReference(SharedModels.float32.get(), label: "float32", tolerance: 0.05, argmaxMargin: 0.1)
         }
     }
 
@@ -59,16 +63,7 @@ import TramTestSupport
     /// decided by at least 1.0.
     @Test func quantizedPathMatchesReference() throws {
         try ModelTestLock.run {
-            let model = try SharedModels.quantized.get()
-            var worst: Float = 0
-            for p in Self.fixture.prompts {
-                let rows = try SharedModels.logits(model, p.teacherForcedInput)
-                let c = compare(p, rows, argmaxMargin: 1.0)
-                worst = max(worst, c.maxDifference)
-                #expect(c.maxDifference <= 2.0, "\(p.name): max top-5 logit difference \(c.maxDifference)")
-                #expect(c.argmaxMismatchesAboveMargin == 0, "\(p.name)")
-            }
-            print("quantized path: max |Δlogit| over top-5 of every step = \(worst)")
+            try checkAgainstReference(SharedModels.quantized.get(), label: "quantized", tolerance: 2.0, argmaxMargin: 1.0)
         }
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import TramModels
 
 /// Where tests find the real model and the committed fixtures.
 ///
@@ -10,15 +11,11 @@ public enum TestResources {
         public let description: String
     }
 
-    public static var cacheDirectory: URL {
-        if let c = ProcessInfo.processInfo.environment["TRAM_CACHE"], !c.isEmpty { return URL(fileURLWithPath: c) }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/tram")
-    }
-
-    /// The SmolLM2-135M-Instruct Q4_1 GGUF (override with `TRAM_TEST_MODEL`).
+    /// The SmolLM2-135M-Instruct Q4_1 GGUF where `tram` keeps the default alias (override with
+    /// `TRAM_TEST_MODEL`).
     public static func realModelPath() throws -> String {
-        let path = ProcessInfo.processInfo.environment["TRAM_TEST_MODEL"]
-            ?? cacheDirectory.appendingPathComponent("models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf").path
+        let alias = ModelResolver.aliases[ModelResolver.defaultAlias]!
+        let path = ProcessInfo.processInfo.environment["TRAM_TEST_MODEL"] ?? ModelResolver.cachedPath(of: alias).path
         guard FileManager.default.fileExists(atPath: path) else {
             throw MissingResource(description: "the real model is missing at \(path): run scripts/fetch-model.sh (CI does) before the tests")
         }
@@ -29,7 +26,7 @@ public enum TestResources {
     /// (override with `TRAM_TEST_HF_MODEL`).
     public static func realHFModelPath() throws -> String {
         let path = ProcessInfo.processInfo.environment["TRAM_TEST_HF_MODEL"]
-            ?? cacheDirectory.appendingPathComponent("models/smollm2-135m-instruct-hf").path
+            ?? ModelResolver.cacheDirectory().appendingPathComponent("models/smollm2-135m-instruct-hf").path
         guard FileManager.default.fileExists(atPath: path + "/config.json") else {
             throw MissingResource(description: "the HF-style model directory is missing at \(path): run scripts/make-hf-model.sh (CI does) before the tests")
         }
