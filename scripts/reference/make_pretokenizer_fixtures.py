@@ -10,6 +10,8 @@
                                               this script) builds from the same GGUF, compact
   Tests/Fixtures/tokenizer_smollm2_extra.json extra encode/decode cases made with `tokenizers`
                                               from that tokenizer.json (long words, specials)
+  Tests/Fixtures/tokenizer_smollm2_variants.json  SmolLM2's vocabulary under Llama 3's and Qwen2's
+                                              pre-tokenizers
   Tests/Fixtures/tokenizer_fuzz.json          seeded random strings: pieces under each regex and
                                               SmolLM2 ids
   Tests/Fixtures/tokenizer_sentencepiece.json a tiny SentencePiece-style vocabulary as GGUF values
@@ -182,6 +184,29 @@ def write(name, doc):
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
+
+
+# --- Other pre-tokenizers over SmolLM2's vocabulary ---------------------------------------
+
+def make_variants(document):
+    """SmolLM2's vocabulary and merges under Llama 3's and Qwen2's pre-tokenizers, laid out as
+    their tokenizer.json files do (Split regex, then ByteLevel without regex; Llama 3 ignores
+    merges for whole-word tokens), to check those paths end to end on a real vocabulary."""
+    texts = [c["text"] for c in json.load(open(os.path.join(FIXTURES, "tokenizer_smollm2.json")))["cases"]] + EXTRA_TEXTS
+    variants = {}
+    for name, pattern, ignore_merges in (("llama3", LLAMA3, True), ("qwen2", QWEN2, False)):
+        variant = json.loads(json.dumps(document))
+        variant["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+        variant["model"]["ignore_merges"] = ignore_merges
+        variants[name] = Tokenizer.from_str(json.dumps(variant, ensure_ascii=False))
+    cases = [{"text": text, **{f"{name}_ids": tok.encode(text).ids for name, tok in variants.items()}} for text in texts]
+    write("tokenizer_smollm2_variants.json", {
+        "source": "tokenizers with tokenizer_smollm2_hf.json's vocabulary under Llama 3's and Qwen2's "
+                  "pre-tokenizers (scripts/reference/make_pretokenizer_fixtures.py)",
+        "cases": cases,
+    })
 
 
 # --- Random strings -----------------------------------------------------------------------
@@ -368,6 +393,7 @@ def main():
     write("tokenizer_smollm2_hf.json", document)
     make_extra(Tokenizer.from_str(json.dumps(document, ensure_ascii=False)))
     make_fuzz(Tokenizer.from_str(json.dumps(document, ensure_ascii=False)))
+    make_variants(document)
     make_sentencepiece()
 
 
