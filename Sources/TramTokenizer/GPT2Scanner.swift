@@ -47,13 +47,15 @@ func skipRun(of scalarClass: ScalarClass, in text: ArraySlice<Unicode.Scalar>, f
 }
 
 /// The length of the contraction `'s|'t|'re|'ve|'m|'ll|'d` at `index` (which holds `'`), or nil.
-/// `ignoringCase` folds ASCII letters only: `(?i:'s)` does not match "'ſ" (U+017F) in
-/// either Oniguruma or Python `regex`, as the fixtures check.
+/// `ignoringCase` is Unicode simple case folding as Oniguruma and Python `regex` apply it to
+/// `(?i:…)`: ASCII letters, plus "ſ" (U+017F LONG S), which folds to "s" ("'ſV" → "'ſ", "V").
+/// llama.cpp spells its Llama 3 pattern `'[sS]` and so differs on that one character.
 func contractionLength(_ text: ArraySlice<Unicode.Scalar>, at index: Int, ignoringCase: Bool) -> Int? {
     func letter(_ offset: Int) -> UInt32? {
         guard index + offset < text.endIndex else { return nil }
         let value = text[index + offset].value
         if ignoringCase, (0x41...0x5A).contains(value) { return value + 0x20 }
+        if ignoringCase, value == 0x17F { return Unicode.Scalar("s").value }
         return value
     }
     guard let first = letter(1) else { return nil }

@@ -122,3 +122,13 @@ enum SmolLM2 {
         }
     }
 }
+
+/// The scalars of `text`, for exact comparisons: `String ==` uses canonical equivalence, under
+/// which "é" equals "e\u{301}", and a tokenizer must not confuse them.
+func scalars(_ text: String) -> [Unicode.Scalar] {
+    Array(text.unicodeScalars)
+}
+
+func scalars(_ pieces: [String]) -> [[Unicode.Scalar]] {
+    pieces.map(scalars)
+}

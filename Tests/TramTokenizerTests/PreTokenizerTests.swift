@@ -13,7 +13,7 @@ import TramTokenizer
     func scannersMatchRegex(testCase: Fixtures.PreTokenizeCase) {
         for kind in KnownPreTokenizer.allCases {
             let expected = testCase.pieces(Fixtures.KnownPreTokenizerName(rawValue: kind.rawValue)!)
-            #expect(kind.split(testCase.text) == expected, "\(kind)")
+            #expect(scalars(kind.split(testCase.text)) == scalars(expected), "\(kind)")
         }
     }
 
@@ -65,10 +65,10 @@ import TramTokenizer
         for configuration in Self.configurations {
             let tokenizer = try Self.byteLevelTokenizer(preTokenizer: configuration.json)
             for testCase in Fixtures.preTokenizeCases {
-                #expect(tokenizer.preTokenize(testCase.text) == testCase.pieces(configuration.name),
+                #expect(scalars(tokenizer.preTokenize(testCase.text)) == scalars(testCase.pieces(configuration.name)),
                         "\(configuration.name) \(String(reflecting: testCase.text))")
                 // Without merges, every byte is a token: encoding loses nothing.
-                #expect(tokenizer.decode(tokenizer.encode(testCase.text)) == testCase.text)
+                #expect(scalars(tokenizer.decode(tokenizer.encode(testCase.text))) == scalars(testCase.text))
             }
         }
     }

@@ -19,19 +19,19 @@ import TramTokenizer
     @Test(arguments: SmolLM2.Source.allCases, Fixtures.smolLM2Cases)
     func decodeMatchesReference(source: SmolLM2.Source, testCase: Fixtures.EncodeCase) throws {
         let tokenizer = try SmolLM2.tokenizer(source)
-        #expect(tokenizer.decode(testCase.ids) == testCase.decoded)
+        #expect(scalars(tokenizer.decode(testCase.ids)) == scalars(testCase.decoded))
         if let skipped = testCase.decoded_skip_special {
-            #expect(tokenizer.decode(testCase.ids, skipSpecialTokens: true) == skipped)
+            #expect(scalars(tokenizer.decode(testCase.ids, skipSpecialTokens: true)) == scalars(skipped))
         }
     }
 
     @Test(arguments: SmolLM2.Source.allCases, Fixtures.smolLM2DecodeCases)
     func decodeRepairsUTF8LikeReference(source: SmolLM2.Source, testCase: Fixtures.DecodeCase) throws {
         let tokenizer = try SmolLM2.tokenizer(source)
-        #expect(tokenizer.decode(testCase.ids) == testCase.decoded)
+        #expect(scalars(tokenizer.decode(testCase.ids)) == scalars(testCase.decoded))
         var stream = tokenizer.makeStreamingDecoder()
         let streamed = testCase.ids.map { stream.push($0) }.joined() + stream.flush()
-        #expect(streamed == testCase.decoded)
+        #expect(scalars(streamed) == scalars(testCase.decoded))
     }
 
     @Test(arguments: SmolLM2.Source.allCases)
@@ -75,6 +75,6 @@ import TramTokenizer
     func roundTripsArbitraryText(source: SmolLM2.Source) throws {
         let tokenizer = try SmolLM2.tokenizer(source)
         let text = "Ünïcödé ✓ — “quotes” \t\r\n 0123456789 ½ 𝔘𝔫𝔦 <|im_end|> <not special> 🏳️‍🌈"
-        #expect(tokenizer.decode(tokenizer.encode(text)) == text)
+        #expect(scalars(tokenizer.decode(tokenizer.encode(text))) == scalars(text))
     }
 }

@@ -10,6 +10,10 @@
                                               this script) builds from the same GGUF, compact
   Tests/Fixtures/tokenizer_smollm2_extra.json extra encode/decode cases made with `tokenizers`
                                               from that tokenizer.json (long words, specials)
+  Tests/Fixtures/tokenizer_smollm2_variants.json  SmolLM2's vocabulary under Llama 3's and Qwen2's
+                                              pre-tokenizers
+  Tests/Fixtures/tokenizer_fuzz.json          seeded random strings: pieces under each regex and
+                                              SmolLM2 ids
   Tests/Fixtures/tokenizer_sentencepiece.json a tiny SentencePiece-style vocabulary as GGUF values
                                               and as two tokenizer.json styles, with cases
 
@@ -18,6 +22,7 @@ Needs the pip packages gguf, tokenizers and regex, and the model file:
 """
 import json
 import os
+import random
 import sys
 
 import regex
@@ -35,7 +40,7 @@ PRETOKENIZE_TEXTS = [
     "", " ", "  ", "\n", "a", "Hello world", "Hello, world!", "  leading spaces", "trailing spaces   ",
     "I'm you're he's we've they'll she'd it't", "I'M YOU'RE HE'S WE'VE THEY'LL SHE'D", "DON'T Don'T don't",
     "'s 'S 's's ''s '", "rock 'n' roll", "l'amour d'accord", "it’s typographic ’ apostrophe ‘quoted’",
-    "ʼmodifier apostrophe ʼs", "\u017fs long s: '\u017f and '\u017f", "1", "12", "123", "1234", "12345", "123456",
+    "ʼmodifier apostrophe ʼs", "\u017fs long s: '\u017f and '\u017f", "'\u017fV x'\u017ft", "1", "12", "123", "1234", "12345", "123456",
     "1234567", "a1b22c333d4444", "3.14159 and 2,718,281", " 42 ", "x 7", "٣٤٥ arabic-indic ١٢٣٤", "Ⅻ roman ⅷ",
     "½ ¾ ² ³ superscripts", "tab\tseparated\tvalues", "line\nbreak", "crlf\r\nline\r\n", "\r\n\r\n", "a\n\n\nb",
     "a \n b", "a  \n  b", "end with newline\n", "end with spaces and newline  \n", "spaces  \t  mixed \t\n end",
@@ -179,6 +184,56 @@ def write(name, doc):
     print(f"wrote {path} ({os.path.getsize(path)} bytes)")
 
 
+
+
+# --- Other pre-tokenizers over SmolLM2's vocabulary ---------------------------------------
+
+def make_variants(document):
+    """SmolLM2's vocabulary and merges under Llama 3's and Qwen2's pre-tokenizers, laid out as
+    their tokenizer.json files do (Split regex, then ByteLevel without regex; Llama 3 ignores
+    merges for whole-word tokens), to check those paths end to end on a real vocabulary."""
+    texts = [c["text"] for c in json.load(open(os.path.join(FIXTURES, "tokenizer_smollm2.json")))["cases"]] + EXTRA_TEXTS
+    variants = {}
+    for name, pattern, ignore_merges in (("llama3", LLAMA3, True), ("qwen2", QWEN2, False)):
+        variant = json.loads(json.dumps(document))
+        variant["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+        variant["model"]["ignore_merges"] = ignore_merges
+        variants[name] = Tokenizer.from_str(json.dumps(variant, ensure_ascii=False))
+    cases = [{"text": text, **{f"{name}_ids": tok.encode(text).ids for name, tok in variants.items()}} for text in texts]
+    write("tokenizer_smollm2_variants.json", {
+        "source": "tokenizers with tokenizer_smollm2_hf.json's vocabulary under Llama 3's and Qwen2's "
+                  "pre-tokenizers (scripts/reference/make_pretokenizer_fixtures.py)",
+        "cases": cases,
+    })
+
+
+# --- Random strings -----------------------------------------------------------------------
+
+FUZZ_ALPHABET = list(" \t\n\r'sStTrReEvVmMlLdD") + list("abcXYZ0123456789") + [
+    "  ", "'s", "'LL", "\u00a0", "\u3000", "\u00e9", "e\u0301", "\u4e2d", "\u6587", "\U0001F600", "\U0001F44D\U0001F3FD",
+    "\u200d", "!", "?", ".", ",", "-", "_", "\u0663", "\u00bd", "\u216b", "\u017f", "\u2028", "\x0b", "\x1c",
+    "<|im_start|>", "<|im_end|>", "<|im_", "\x04", "\u2019",
+]
+
+
+def make_fuzz(tok, count=600):
+    """Random strings over an alphabet of the characters the scanners treat specially."""
+    rng = random.Random(7)
+    cases = []
+    for _ in range(count):
+        text = "".join(rng.choice(FUZZ_ALPHABET) for _ in range(rng.randint(0, 25)))
+        case = {"text": text, "gpt2": findall(GPT2, text), "smollm": digits_then(GPT2, text),
+                "llama3": findall(LLAMA3, text), "qwen2": findall(QWEN2, text), "ids": tok.encode(text).ids}
+        for name, pattern in (("gpt2", GPT2), ("llama3", LLAMA3), ("qwen2", QWEN2)):
+            assert onig_split(pattern, text) == case[name], (name, text)
+        cases.append(case)
+    write("tokenizer_fuzz.json", {
+        "source": "scripts/reference/make_pretokenizer_fixtures.py: seeded random strings; pieces from python "
+                  "regex (checked against tokenizers Split), ids from tokenizers with tokenizer_smollm2_hf.json",
+        "cases": cases,
+    })
 
 
 # --- SentencePiece-style BPE -------------------------------------------------------------
@@ -337,6 +392,8 @@ def main():
     document = tokenizer_json.tokenizer_dict(path)
     write("tokenizer_smollm2_hf.json", document)
     make_extra(Tokenizer.from_str(json.dumps(document, ensure_ascii=False)))
+    make_fuzz(Tokenizer.from_str(json.dumps(document, ensure_ascii=False)))
+    make_variants(document)
     make_sentencepiece()
 
 
