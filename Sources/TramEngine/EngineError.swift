@@ -8,6 +8,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     /// The model failed on a batch (bad ids and the like).
     case model(String)
+    /// Engine settings that cannot work together (KV cache too small for one sequence, …).
+    case invalidConfiguration(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
             "This model's maximum context length is \(m) tokens. However, your request has \(p) input tokens. Please reduce the length of the input."
         case .emptyPrompt: "the prompt must contain at least one token"
         case let .model(m): m
+        case let .invalidConfiguration(m): m
         }
     }
 }
