@@ -13,8 +13,7 @@ public final class SequenceGenerator {
     public let blockSize: Int
     /// Prompt tokens per forward pass while prefilling (bounds the activation memory).
     public let prefillChunk: Int
-    private let cache: KVCache
-    private var logits: [Float]
+    private let runner: ModelRunner
 
     public init(model: LoadedModel, context: KernelContext, maxModelLength: Int? = nil, blockSize: Int = 16, prefillChunk: Int = 512) {
         self.model = model
@@ -25,8 +24,7 @@ public final class SequenceGenerator {
         self.prefillChunk = prefillChunk
         let layout = PagedKVLayout(numBlocks: (length + blockSize - 1) / blockSize, blockSize: blockSize,
                                    numKVHeads: model.model.numKVHeads, headDim: model.model.headDim)
-        cache = KVCache(numLayers: model.model.numLayers, layout: layout)
-        logits = []
+        runner = ModelRunner(model: model.model, cache: KVCache(numLayers: model.model.numLayers, layout: layout), context: context)
     }
 
     /// Why generation stopped.
@@ -48,25 +46,11 @@ public final class SequenceGenerator {
     /// - Parameter allLogits: when true every row's logits are returned, else only the last row's.
     func run(_ tokens: ArraySlice<Int>, start: Int, allLogits: Bool) throws(EngineError) -> [Float] {
         let t = tokens.count
-        let context = start + t
-        let blocks = (context + blockSize - 1) / blockSize
-        let batch = ForwardBatch(
-            tokenIDs: tokens.map { Int32($0) },
-            positions: (start..<context).map { Int32($0) },
-            slotMapping: (start..<context).map { Int32($0) },
-            sequences: [ForwardBatch.Sequence(queryStart: 0, queryLength: t, contextLength: context, blockTable: (0..<blocks).map { Int32($0) })],
-            logitsIndices: allLogits ? Array(0..<t) : [t - 1])
-        let rows = batch.logitsIndices.count
-        let vocab = model.model.vocabularySize
-        if logits.count < rows * vocab { logits = [Float](repeating: 0, count: rows * vocab) }
-        do {
-            try logits.withUnsafeMutableBufferPointer { buffer throws(ModelError) in
-                try model.model.forward(batch, cache: cache, context: self.context, logits: buffer.baseAddress!)
-            }
-        } catch {
-            throw .model(error.description)
-        }
-        return Array(logits[0..<(rows * vocab)])
+        let blocks = (start + t + blockSize - 1) / blockSize
+        let chunk = ModelRunner.Chunk(tokens: tokens.map { Int32($0) }, start: start,
+                                      blockTable: (0..<blocks).map { Int32($0) },
+                                      logitRows: allLogits ? Array(0..<t) : [t - 1])
+        return try runner.execute([chunk]) { logits throws(EngineError) in Array(logits) }
     }
 
     /// Teacher-forced logits at every position of `tokens`: `[tokens.count][vocab]`.
