@@ -8,6 +8,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case emptyPrompt
     /// The model failed on a batch (bad ids and the like).
     case model(String)
+    /// The engine is shutting down and takes no more requests.
+    case shutdown
     /// Engine settings that cannot work together (KV cache too small for one sequence, …).
     case invalidConfiguration(String)
 
@@ -19,6 +21,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case .emptyPrompt: "the prompt must contain at least one token"
         case let .model(m): m
         case let .invalidConfiguration(m): m
+        case .shutdown: "the engine is shutting down"
         }
     }
 }
