@@ -106,7 +106,7 @@ public final class SequenceGenerator {
                 break
             }
             // The token just sampled still needs a slot: stop when it would not fit.
-            if generated.count >= parameters.maxTokens || position + 1 >= maxModelLength { break }
+            if generated.count >= parameters.maxTokens ?? Int.max || position + 1 >= maxModelLength { break }
             last = try run([next][...], start: position, allLogits: false)
             position += 1
         }

@@ -47,15 +47,12 @@ import TramEngine
         #expect(Set(nucleus) == [2, 3])
     }
 
-    @Test func parametersAreValidatedLikeVLLM() {
-        #expect(throws: EngineError.self) { try SamplingParameters(temperature: -0.1).validate() }
-        #expect(throws: EngineError.self) { try SamplingParameters(topP: 0).validate() }
-        #expect(throws: EngineError.self) { try SamplingParameters(topP: 1.01).validate() }
-        #expect(throws: EngineError.self) { try SamplingParameters(topK: 0).validate() }
-        #expect(throws: EngineError.self) { try SamplingParameters(topK: -2).validate() }
-        #expect(throws: EngineError.self) { try SamplingParameters(maxTokens: 0).validate() }
-        #expect(throws: EngineError.self) { try SamplingParameters(temperature: .nan).validate() }
-        #expect(throws: Never.self) { try SamplingParameters(temperature: 0.7, topP: 0.9, topK: -1).validate() }
+    @Test func topKZeroAndMinusOneAndNilDisableTopK() {
+        let logits: [Float] = [0, log(2), log(3), log(4)]
+        for k in [nil, 0, -1] as [Int?] {
+            let draws = sample(logits, SamplingParameters(temperature: 1, topK: k, seed: 5), times: 400)
+            #expect(Set(draws) == [0, 1, 2, 3], "top_k \(String(describing: k))")
+        }
     }
 }
 
