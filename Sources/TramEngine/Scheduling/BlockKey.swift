@@ -34,6 +34,14 @@ package struct BlockKey: Hashable, Sendable {
         self.tokenIDs = Array(tokenIDs)
     }
 
+    /// A key with a chosen `hash`, to test that colliding hashes never merge different blocks.
+    package init(forgingHash hash: UInt64, parentHash: UInt64, tokenIDs: [Int32], extra: UInt64) {
+        self.hash = hash
+        self.parentHash = parentHash
+        self.extra = extra
+        self.tokenIDs = tokenIDs
+    }
+
     /// The extra key for a request's cache salt: 0 without a salt, else a stable hash of its
     /// UTF-8 bytes (never 0), so different salts never share cached blocks.
     package static func extraKey(salt: String?) -> UInt64 {
