@@ -8,6 +8,13 @@ extension Scheduler {
         package var finishReason: SchedulerRequest.FinishReason?
         /// The EOS or stop token id that finished it (included in `newTokenIDs`).
         package var stopTokenID: Int32?
+
+        package init(id: RequestID, newTokenIDs: [Int32], finishReason: SchedulerRequest.FinishReason?, stopTokenID: Int32?) {
+            self.id = id
+            self.newTokenIDs = newTokenIDs
+            self.finishReason = finishReason
+            self.stopTokenID = stopTokenID
+        }
     }
 
     /// Takes back a step: every scheduled request's `numComputedTokens` advances by what it was
@@ -40,11 +47,7 @@ extension Scheduler {
                 }
             }
             requests[item.id] = request
-            if let reason = update.finishReason {
-                requests[item.id]!.status = .finished(reason)
-                requests[item.id]!.stopTokenID = update.stopTokenID
-                finish(item.id)
-            }
+            if update.finishReason != nil { finish(item.id) }
             if !update.newTokenIDs.isEmpty || update.finishReason != nil { updates.append(update) }
         }
         return updates

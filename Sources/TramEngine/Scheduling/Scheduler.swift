@@ -211,10 +211,10 @@ package struct Scheduler: Sendable {
     /// Drops a request from every queue and frees its blocks.
     mutating func finish(_ id: RequestID) {
         guard let request = requests.removeValue(forKey: id) else { return }
-        switch request.status {
-        case .running: running.removeAll { $0 == id }
-        case .waiting, .preempted: waiting.removeAll { $0 == id }
-        case .finished: break
+        if request.status == .running {
+            running.removeAll { $0 == id }
+        } else {
+            waiting.removeAll { $0 == id }
         }
         kvCache.free(id)
         recentlyFinished.append(id)

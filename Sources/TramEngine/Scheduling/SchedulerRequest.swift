@@ -18,16 +18,15 @@ package struct SchedulerRequest: Sendable {
     ///                  preempt ▼  │ re-admit
     ///                        preempted
     ///     any unfinished ──abort (or a stop found elsewhere)──▶ finished
+    ///
+    /// A finished request leaves the scheduler in the same call (its `RequestUpdate` carries the
+    /// reason), so `.finished` is never observed in `Scheduler.requests`.
     package enum Status: Sendable, Equatable {
         case waiting
         case running
         /// Blocks freed, back at the front of the waiting queue.
         case preempted
         case finished(FinishReason)
-
-        package var isFinished: Bool {
-            if case .finished = self { true } else { false }
-        }
     }
 
     /// Why a request finished (OpenAI `finish_reason`, plus aborts).
@@ -62,8 +61,6 @@ package struct SchedulerRequest: Sendable {
     /// Order of `addRequest`, the FCFS order.
     package internal(set) var arrivalIndex = 0
     package internal(set) var numPreemptions = 0
-    /// The stop token (EOS or one of `stopTokenIDs`) that finished the request.
-    package internal(set) var stopTokenID: Int32?
 
     package init(
         id: RequestID, promptTokenIDs: [Int32], maxTokens: Int, minTokens: Int = 0,
