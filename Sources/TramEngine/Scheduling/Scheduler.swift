@@ -1,0 +1,222 @@
+/// Continuous batching with vLLM V1 semantics: no prefill or decode phases, only requests whose
+/// `numComputedTokens` catch up with their `numTokens`, a token budget per step, and preemption
+/// by recompute when KV blocks run out. A pure state machine: `schedule()` returns a value, the
+/// engine runs the model, `updateFromOutput` takes the sampled tokens back.
+///
+/// Invariants (tests check them after every step):
+/// - `running` is in admission order (the last element was admitted most recently) and holds
+///   at most `maxNumSeqs` requests, all `.running` and each with a block table covering its
+///   computed tokens;
+/// - `waiting` holds `.waiting` and `.preempted` requests, none of which holds blocks; preempted
+///   ones sit in front, in the order they were preempted last-first;
+/// - a step schedules at most `maxNumBatchedTokens` tokens and never more than a request has left;
+/// - finished requests are dropped at once, their blocks freed.
+package struct Scheduler: Sendable {
+    package let config: SchedulerConfig
+    package internal(set) var kvCache: KVCacheManager
+    package internal(set) var requests: [RequestID: SchedulerRequest] = [:]
+    /// Admission order; the victim under FCFS is the last.
+    package private(set) var running: [RequestID] = []
+    /// Front is admitted next under FCFS.
+    package private(set) var waiting: [RequestID] = []
+    package private(set) var numPreemptions = 0
+    package private(set) var lastScheduledTokens = 0
+    package private(set) var totalScheduledTokens = 0
+    private var nextArrival = 0
+    /// Finished since the previous `schedule()`, reported in its output.
+    private var recentlyFinished: [RequestID] = []
+
+    /// - Precondition: `config.problem == nil`; the engine validates its flags first.
+    package init(config: SchedulerConfig) {
+        precondition(config.problem == nil, config.problem ?? "")
+        self.config = config
+        kvCache = KVCacheManager(numBlocks: config.numBlocks, blockSize: config.blockSize, enablePrefixCaching: config.enablePrefixCaching)
+    }
+
+    package var stats: SchedulerStats {
+        SchedulerStats(
+            numRunning: running.count, numWaiting: waiting.count, kvCacheUsage: kvCache.usage,
+            numPreemptions: numPreemptions, prefixCacheQueries: kvCache.prefixCacheQueries,
+            prefixCacheHits: kvCache.prefixCacheHits, numScheduledTokens: lastScheduledTokens,
+            totalScheduledTokens: totalScheduledTokens)
+    }
+
+    /// Queues a request; it can be scheduled by the very next `schedule()`.
+    package mutating func addRequest(_ request: SchedulerRequest) throws(EngineError) {
+        guard requests[request.id] == nil else { throw .invalidParameter("duplicate request id \(request.id)") }
+        guard request.numPromptTokens > 0 else { throw .emptyPrompt }
+        guard request.numPromptTokens < config.maxModelLen else {
+            throw .promptTooLong(promptTokens: request.numPromptTokens, maxModelLength: config.maxModelLen)
+        }
+        guard request.maxTokens >= 1 else { throw .invalidParameter("max_tokens must be at least 1, got \(request.maxTokens)") }
+        var request = request
+        request.status = .waiting
+        request.numComputedTokens = 0
+        request.arrivalIndex = nextArrival
+        nextArrival += 1
+        requests[request.id] = request
+        waiting.append(request.id)
+    }
+
+    /// Plans one step. Running requests go first, in admission order; when one cannot get its
+    /// blocks, the policy's victim is preempted (possibly itself, which ends the running pass).
+    /// Waiting requests are admitted next, in policy order, while budget, sequence slots and
+    /// blocks last — but not in a step that preempted, since blocks are known to be short.
+    package mutating func schedule() -> SchedulerOutput {
+        var output = SchedulerOutput()
+        output.finishedIDs = recentlyFinished
+        recentlyFinished = []
+        var budget = config.maxNumBatchedTokens
+
+        var index = 0
+        runningLoop: while index < running.count, budget > 0 {
+            let id = running[index]
+            let request = requests[id]!
+            let numNew = tokensToSchedule(request, budget: budget)
+            if numNew == 0 {
+                index += 1
+                continue
+            }
+            while true {
+                if let table = kvCache.allocateSlots(for: id, numComputedTokens: request.numComputedTokens, numNewTokens: numNew) {
+                    output.scheduled.append(scheduled(request, numNew: numNew, table: table))
+                    budget -= numNew
+                    index += 1
+                    break
+                }
+                let victimIndex = preemptionVictim()
+                let victim = running.remove(at: victimIndex)
+                if victimIndex < index { index -= 1 }
+                if let undone = output.scheduled.firstIndex(where: { $0.id == victim }) {
+                    // Only `.priority` can pick a victim already scheduled in this step.
+                    budget += output.scheduled.remove(at: undone).numNewTokens
+                }
+                preempt(victim)
+                output.preemptedIDs.append(victim)
+                if victim == id { break runningLoop }
+            }
+        }
+
+        if output.preemptedIDs.isEmpty {
+            while budget > 0, running.count < config.maxNumSeqs, let position = nextWaitingPosition() {
+                let id = waiting[position]
+                guard let numNew = admit(id, budget: budget, into: &output) else { break }
+                waiting.remove(at: position)
+                running.append(id)
+                budget -= numNew
+            }
+        }
+
+        output.totalNumScheduledTokens = config.maxNumBatchedTokens - budget
+        lastScheduledTokens = output.totalNumScheduledTokens
+        totalScheduledTokens += output.totalNumScheduledTokens
+        return output
+    }
+
+    /// Ends requests for reasons decided elsewhere: a stop string found by the detokenizer
+    /// (`.stop`), a cancelled client (`.abort`). Unknown or already finished ids are ignored.
+    /// Returns an update (no new tokens, the given reason) for each request actually finished.
+    @discardableResult
+    package mutating func finishRequests(_ ids: some Sequence<RequestID>, reason: SchedulerRequest.FinishReason) -> [RequestUpdate] {
+        var updates: [RequestUpdate] = []
+        for id in ids where requests[id] != nil {
+            finish(id)
+            updates.append(RequestUpdate(id: id, newTokenIDs: [], finishReason: reason, stopTokenID: nil))
+        }
+        return updates
+    }
+
+    // MARK: - Steps
+
+    /// Tokens the request may compute now: what it has left, capped by the budget, the long
+    /// prefill threshold, and the last position `maxModelLen` allows.
+    private func tokensToSchedule(_ request: SchedulerRequest, budget: Int) -> Int {
+        var n = request.numTokens - request.numComputedTokens
+        if let threshold = config.longPrefillTokenThreshold { n = min(n, threshold) }
+        n = min(n, budget, config.maxModelLen - request.numComputedTokens)
+        return max(n, 0)
+    }
+
+    private func scheduled(_ request: SchedulerRequest, numNew: Int, table: [Int32]) -> SchedulerOutput.ScheduledRequest {
+        let start = request.numComputedTokens
+        return SchedulerOutput.ScheduledRequest(
+            id: request.id, numNewTokens: numNew, numComputedTokens: start,
+            tokenIDs: Array(request.tokenIDs[start..<start + numNew]), blockTable: table,
+            samplesToken: start + numNew >= request.numTokens)
+    }
+
+    /// Tries to start (or restart) a waiting request: reuse its fork parent's prompt blocks or
+    /// the prefix cache, then allocate the rest of this step's chunk. Returns the tokens scheduled,
+    /// or nil — changing nothing — when its blocks do not fit.
+    private mutating func admit(_ id: RequestID, budget: Int, into output: inout SchedulerOutput) -> Int? {
+        var request = requests[id]!
+        var hit = PrefixHit.none
+        if let parentID = request.forkParent, let parent = requests[parentID], parent.status == .running,
+           parent.promptTokenIDs == request.promptTokenIDs {
+            hit = kvCache.sharedPrefix(of: parentID, numPromptTokens: request.numPromptTokens, parentComputedTokens: parent.numComputedTokens)
+        }
+        if hit.blockIDs.isEmpty {
+            hit = kvCache.findCachedPrefix(of: request.tokenIDs, extraKey: request.extraKey)
+        }
+        request.numComputedTokens = hit.numTokens
+        let numNew = tokensToSchedule(request, budget: budget)
+        guard numNew > 0,
+              let table = kvCache.allocateSlots(for: id, numComputedTokens: hit.numTokens, numNewTokens: numNew, prefixHit: hit)
+        else { return nil }
+        request.status = .running
+        requests[id] = request
+        output.scheduled.append(scheduled(request, numNew: numNew, table: table))
+        return numNew
+    }
+
+    /// Index in `running` of the request to preempt: the most recently admitted under FCFS, the
+    /// least important (then latest arrived) under `.priority`.
+    private func preemptionVictim() -> Int {
+        switch config.policy {
+        case .fcfs:
+            return running.count - 1
+        case .priority:
+            return running.indices.max { a, b in
+                let x = requests[running[a]]!, y = requests[running[b]]!
+                return (x.priority, x.arrivalIndex) < (y.priority, y.arrivalIndex)
+            }!
+        }
+    }
+
+    /// Position in `waiting` of the request to admit next.
+    private func nextWaitingPosition() -> Int? {
+        guard !waiting.isEmpty else { return nil }
+        switch config.policy {
+        case .fcfs:
+            return 0
+        case .priority:
+            return waiting.indices.min { a, b in
+                let x = requests[waiting[a]]!, y = requests[waiting[b]]!
+                return (x.priority, x.arrivalIndex) < (y.priority, y.arrivalIndex)
+            }
+        }
+    }
+
+    /// Preemption by recompute: the victim (already removed from `running`) frees its blocks,
+    /// forgets its computed tokens, keeps its output, and goes to the front of `waiting`.
+    private mutating func preempt(_ id: RequestID) {
+        kvCache.free(id)
+        requests[id]!.numComputedTokens = 0
+        requests[id]!.status = .preempted
+        requests[id]!.numPreemptions += 1
+        numPreemptions += 1
+        waiting.insert(id, at: 0)
+    }
+
+    /// Drops a request from every queue and frees its blocks.
+    mutating func finish(_ id: RequestID) {
+        guard let request = requests.removeValue(forKey: id) else { return }
+        if request.status == .running {
+            running.removeAll { $0 == id }
+        } else {
+            waiting.removeAll { $0 == id }
+        }
+        kvCache.free(id)
+        recentlyFinished.append(id)
+    }
+}
