@@ -1,0 +1,257 @@
+import Foundation
+public import TramKernels
+public import TramModels
+import TramTokenizer
+
+/// The synchronous engine: `step() = schedule → execute → sample → update`, owned by one thread
+/// (`EngineLoop`'s). It connects the pure scheduler, the model runner, the sampler and the
+/// per-request detokenizers, and is the only place that knows all four.
+///
+/// A request with `n > 1` becomes `n` scheduler requests (`id`, `id#1`, …) with the same prompt;
+/// the prefix cache shares their full prompt blocks. Outputs are reported under the parent id
+/// with the sample's index, and the parent finishes when its last sample does.
+public final class EngineCore: EngineCoreProtocol {
+    public let model: LoadedModel
+    public let configuration: EngineConfiguration
+    public let maxModelLen: Int
+    public let kvSizing: KVCacheSizing
+    package private(set) var scheduler: Scheduler
+    private let runner: ModelRunner
+    private var batchSampler = BatchSampler()
+    private var samples: [RequestID: SampleState] = [:]
+    private var parents: [String: ParentState] = [:]
+    private var seedCounter: UInt64
+
+    /// Per scheduler request: how to sample it and how to turn its tokens into text.
+    struct SampleState {
+        var parent: String
+        var index: Int
+        var sampler: Sampler
+        var detokenizer: IncrementalDetokenizer
+        var wantsPenaltyHistory: Bool
+        var promptTokenIDs: [Int]
+        var promptLogprobs: [TokenLogprobs?]?
+        var cachedPromptTokens: Int?
+        var reportedPromptLogprobs = false
+    }
+
+    struct ParentState {
+        var live: Set<RequestID>
+        var promptTokenCount: Int
+    }
+
+    public init(model: LoadedModel, configuration: EngineConfiguration = EngineConfiguration()) throws(EngineError) {
+        self.model = model
+        self.configuration = configuration
+        let maxLen = configuration.maxModelLen ?? model.model.maxPositions
+        guard maxLen >= 2, maxLen <= model.model.maxPositions else {
+            throw .invalidConfiguration("--max-model-len must be between 2 and the model's \(model.model.maxPositions) positions, got \(maxLen)")
+        }
+        maxModelLen = maxLen
+        kvSizing = try KVCacheSizing(model: model.model, blockSize: configuration.blockSize,
+                                     memoryBytes: configuration.kvCacheMemory, maxModelLength: maxLen)
+        let schedulerConfig = SchedulerConfig(
+            maxNumSeqs: configuration.maxNumSeqs, maxNumBatchedTokens: configuration.maxNumBatchedTokens,
+            maxModelLen: maxLen, blockSize: configuration.blockSize, numBlocks: kvSizing.numBlocks,
+            enablePrefixCaching: configuration.enablePrefixCaching,
+            policy: configuration.priorityScheduling ? .priority : .fcfs)
+        if let problem = schedulerConfig.problem { throw .invalidConfiguration(problem) }
+        scheduler = Scheduler(config: schedulerConfig)
+        let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        guard threads >= 1 else { throw .invalidConfiguration("--threads must be at least 1") }
+        let layout = PagedKVLayout(numBlocks: kvSizing.numBlocks, blockSize: configuration.blockSize,
+                                   numKVHeads: model.model.numKVHeads, headDim: model.model.headDim)
+        runner = ModelRunner(model: model.model, cache: KVCache(numLayers: model.model.numLayers, layout: layout),
+                             context: KernelContext(threads: threads))
+        seedCounter = configuration.seed ?? 0
+    }
+
+    public var hasUnfinishedRequests: Bool { !samples.isEmpty }
+    package var stats: SchedulerStats { scheduler.stats }
+
+    // MARK: - Requests
+
+    public func add(_ request: EngineRequest, id: String) throws(EngineError) {
+        guard parents[id] == nil else { throw .invalidParameter("request id '\(id)' is already running") }
+        let vocab = model.model.vocabularySize
+        var p = request.parameters
+        try p.validate(vocabularySize: vocab)
+        let prompt = request.promptTokenIDs
+        guard !prompt.isEmpty else { throw .emptyPrompt }
+        guard prompt.count < maxModelLen else { throw .promptTooLong(promptTokens: prompt.count, maxModelLength: maxModelLen) }
+        if let bad = prompt.first(where: { $0 < 0 || $0 >= vocab }) {
+            throw .invalidParameter("prompt token id \(bad) is outside the vocabulary (0..<\(vocab))")
+        }
+        let room = maxModelLen - prompt.count
+        if let m = p.maxTokens, m > room {
+            throw .invalidParameter("max_tokens (\(m)) plus the prompt (\(prompt.count) tokens) exceeds the maximum context length of \(maxModelLen) tokens")
+        }
+        let maxTokens = min(p.maxTokens ?? room, room)
+        p.maxTokens = maxTokens
+        if p.seed == nil, configuration.seed != nil {
+            seedCounter &+= 1
+            p.seed = seedCounter
+        }
+        // Stop tokens the scheduler checks: EOS ids (unless ignored) and stop_token_ids, with the
+        // same min_tokens rule the detokenizer applies, so both agree on where a request ends.
+        var stopIDs = Set(p.stopTokenIDs.map { Int32($0) })
+        if !p.ignoreEOS { stopIDs.formUnion(model.eosTokenIDs.map { Int32($0) }) }
+        // Prompt logprobs need every prompt row computed: such requests skip the prefix cache.
+        let salt = p.promptLogprobs != nil ? "prompt-logprobs:\(id)" : request.cacheSalt
+        var ids: [RequestID] = []
+        for index in 0..<p.n {
+            let rid = RequestID(index == 0 ? id : "\(id)#\(index)")
+            var sp = p
+            if let seed = p.seed { sp.seed = seed &+ UInt64(index) }
+            let sr = SchedulerRequest(
+                id: rid, promptTokenIDs: prompt.map { Int32($0) }, maxTokens: maxTokens, minTokens: p.minTokens,
+                stopTokenIDs: stopIDs, priority: request.priority, cacheSalt: salt,
+                forkParent: index == 0 ? nil : RequestID(id))
+            do {
+                try scheduler.addRequest(sr)
+            } catch {
+                _ = scheduler.finishRequests(ids, reason: .abort)
+                for r in ids { samples.removeValue(forKey: r) }
+                throw error
+            }
+            ids.append(rid)
+            samples[rid] = SampleState(
+                parent: id, index: index, sampler: Sampler(parameters: sp, eosTokenIDs: model.eosTokenIDs),
+                detokenizer: IncrementalDetokenizer(tokenizer: model.tokenizer, parameters: sp, eosTokenIDs: model.eosTokenIDs, maxTokens: maxTokens),
+                wantsPenaltyHistory: sp.hasPenalties, promptTokenIDs: sp.hasPenalties ? prompt : [],
+                promptLogprobs: index == 0 && p.promptLogprobs != nil ? [nil] : nil)
+        }
+        parents[id] = ParentState(live: Set(ids), promptTokenCount: prompt.count)
+    }
+
+    public func abort(_ id: String) {
+        guard let parent = parents.removeValue(forKey: id) else { return }
+        _ = scheduler.finishRequests(parent.live, reason: .abort)
+        for r in parent.live { samples.removeValue(forKey: r) }
+    }
+
+    // MARK: - Step
+
+    public func step() throws(EngineError) -> [StepOutput<RequestOutput>] {
+        let plan = scheduler.schedule()
+        guard !plan.scheduled.isEmpty else { return [] }
+        let promptLength = { (id: RequestID) in self.scheduler.requests[id]?.numPromptTokens ?? 0 }
+
+        // Which rows of each chunk need logits: the last row when a token is sampled, plus the
+        // prompt rows of requests that asked for prompt logprobs.
+        var chunks: [ModelRunner.Chunk] = []
+        var promptRows: [(id: RequestID, firstPosition: Int, count: Int)] = []
+        for s in plan.scheduled {
+            var rows: [Int] = []
+            if samples[s.id]?.promptLogprobs != nil {
+                let end = min(s.numComputedTokens + s.numNewTokens, promptLength(s.id))
+                if end > s.numComputedTokens {
+                    rows = Array(0..<(end - s.numComputedTokens))
+                    promptRows.append((s.id, s.numComputedTokens, rows.count))
+                }
+            }
+            if s.samplesToken, rows.last != s.numNewTokens - 1 { rows.append(s.numNewTokens - 1) }
+            chunks.append(.init(tokens: s.tokenIDs, start: s.numComputedTokens, blockTable: s.blockTable, logitRows: rows))
+            if samples[s.id]?.cachedPromptTokens == nil { samples[s.id]?.cachedPromptTokens = s.numComputedTokens }
+        }
+
+        let vocab = model.model.vocabularySize
+        var sampledIDs: [RequestID] = []
+        var sampled: [SampledToken] = []
+        try runner.execute(chunks) { logits throws(EngineError) in
+            // Gather the sampled rows (the last logit row of each sampling chunk).
+            var rowOffset = 0
+            var sampleRowIndex: [Int] = []
+            for (s, chunk) in zip(plan.scheduled, chunks) {
+                if s.samplesToken {
+                    sampledIDs.append(s.id)
+                    sampleRowIndex.append(rowOffset + chunk.logitRows.count - 1)
+                }
+                rowOffset += chunk.logitRows.count
+            }
+            // Prompt logprobs: row r (position p) predicts the prompt token at p + 1.
+            var offset = 0
+            var promptIndex = 0
+            for (s, chunk) in zip(plan.scheduled, chunks) {
+                if promptIndex < promptRows.count, promptRows[promptIndex].id == s.id, var state = samples[s.id],
+                   let k = state.sampler.parameters.promptLogprobs {
+                    let (_, first, count) = promptRows[promptIndex]
+                    let prompt = scheduler.requests[s.id]?.promptTokenIDs ?? []
+                    for r in 0..<count where first + r + 1 < prompt.count {
+                        let row = UnsafeBufferPointer(rebasing: logits[((offset + r) * vocab)..<((offset + r + 1) * vocab)])
+                        state.promptLogprobs?.append(Logprobs.of(Int(prompt[prompt.startIndex + first + r + 1]), in: row, topK: k))
+                    }
+                    samples[s.id] = state
+                    promptIndex += 1
+                }
+                offset += chunk.logitRows.count
+            }
+            guard !sampledIDs.isEmpty else { return }
+            var rows = [Float](repeating: 0, count: sampledIDs.count * vocab)
+            for (i, r) in sampleRowIndex.enumerated() {
+                rows.withUnsafeMutableBufferPointer { dst in
+                    _ = UnsafeMutableBufferPointer(rebasing: dst[(i * vocab)..<((i + 1) * vocab)])
+                        .initialize(from: logits[(r * vocab)..<((r + 1) * vocab)])
+                }
+            }
+            var samplers = sampledIDs.map { samples[$0]!.sampler }
+            let prompts = sampledIDs.map { samples[$0]!.promptTokenIDs }
+            let outputs = sampledIDs.map { samples[$0]!.wantsPenaltyHistory ? samples[$0]!.detokenizer.outputTokenIDs : [] }
+            rows.withUnsafeBufferPointer { buffer in
+                batchSampler.sample(logits: buffer, vocabularySize: vocab, samplers: &samplers,
+                                    promptTokenIDs: prompts, outputTokenIDs: outputs, into: &sampled)
+            }
+            for (id, sampler) in zip(sampledIDs, samplers) { samples[id]?.sampler = sampler }
+        }
+
+        var tokens: [RequestID: [Int32]] = [:]
+        for (id, s) in zip(sampledIDs, sampled) { tokens[id] = [Int32(s.tokenID)] }
+        let logprobsByID = Dictionary(uniqueKeysWithValues: zip(sampledIDs, sampled.map(\.logprobs)))
+        let updates = scheduler.updateFromOutput(plan, sampledTokens: tokens)
+
+        var results: [StepOutput<RequestOutput>] = []
+        var stopStringFinished: [RequestID] = []
+        for update in updates {
+            guard var state = samples[update.id] else { continue }
+            var text = ""
+            var finish: Finish?
+            for token in update.newTokenIDs {
+                let delta = state.detokenizer.append(Int(token))
+                text += delta.text
+                if let f = delta.finish { finish = f }
+            }
+            if finish != nil, update.finishReason == nil { stopStringFinished.append(update.id) }
+            if finish == nil, let reason = update.finishReason {
+                // The scheduler ended it (length at max_model_len, abort): close the text too.
+                text += state.detokenizer.abort().text
+                finish = Finish(reason: reason == .length ? .length : reason == .stop ? .stop : .abort,
+                                stopReason: update.stopTokenID.map { .tokenID(Int($0)) })
+            }
+            var promptLogprobs: [TokenLogprobs?]?
+            if !state.reportedPromptLogprobs, let p = state.promptLogprobs, !update.newTokenIDs.isEmpty || finish != nil {
+                promptLogprobs = p
+                state.reportedPromptLogprobs = true
+            }
+            let logprobs = update.newTokenIDs.isEmpty ? [] : (logprobsByID[update.id].flatMap { $0 }.map { [$0] } ?? [])
+            let output = RequestOutput(
+                index: state.index, tokenIDs: update.newTokenIDs.map { Int($0) }, text: text, logprobs: logprobs,
+                promptLogprobs: promptLogprobs, finish: finish,
+                promptTokenCount: parents[state.parent]?.promptTokenCount ?? 0, cachedPromptTokenCount: state.cachedPromptTokens ?? 0)
+            var parentFinished = false
+            if finish != nil {
+                samples.removeValue(forKey: update.id)
+                parents[state.parent]?.live.remove(update.id)
+                if parents[state.parent]?.live.isEmpty ?? true {
+                    parents.removeValue(forKey: state.parent)
+                    parentFinished = true
+                }
+            } else {
+                samples[update.id] = state
+            }
+            if output.tokenIDs.isEmpty, output.text.isEmpty, output.finish == nil, output.promptLogprobs == nil { continue }
+            results.append(StepOutput(requestID: state.parent, output: output, finished: parentFinished))
+        }
+        if !stopStringFinished.isEmpty { _ = scheduler.finishRequests(stopStringFinished, reason: .stop) }
+        return results
+    }
+}
