@@ -31,7 +31,8 @@ extension Scheduler {
                   request.numComputedTokens == item.numComputedTokens
             else { continue }
             request.numComputedTokens += item.numNewTokens
-            kvCache.cacheFullBlocks(for: item.id, tokens: request.tokenIDs, numComputedTokens: request.numComputedTokens, extraKey: request.extraKey)
+            kvCache.cacheFullBlocks(
+                for: item.id, tokens: request.tokenIDs, numComputedTokens: request.numComputedTokens, extraKey: request.extraKey)
             guard request.numComputedTokens >= request.numTokens else {
                 requests[item.id] = request
                 continue

@@ -78,7 +78,8 @@ package struct Scheduler: Sendable {
                 continue
             }
             while true {
-                if let table = kvCache.allocateSlots(for: id, numComputedTokens: request.numComputedTokens, numNewTokens: numNew) {
+                let table = kvCache.allocateSlots(for: id, numComputedTokens: request.numComputedTokens, numNewTokens: numNew)
+                if let table {
                     output.scheduled.append(scheduled(request, numNew: numNew, table: table))
                     budget -= numNew
                     index += 1
