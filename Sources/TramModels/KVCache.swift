@@ -13,14 +13,14 @@ public final class KVCache: @unchecked Sendable {
         self.layout = layout
         self.numLayers = numLayers
         keys = (0..<numLayers).map { _ in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: layout.layerFloats)
-            p.initialize(repeating: 0, count: layout.layerFloats)
-            return p
+            // Left uninitialised on purpose: attention only reads slots a forward pass has written,
+            // and untouched pages cost no RAM, so a generous cache is free until it is used.
+            UnsafeMutablePointer<Float>.allocate(capacity: layout.layerFloats)
         }
         values = (0..<numLayers).map { _ in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: layout.layerFloats)
-            p.initialize(repeating: 0, count: layout.layerFloats)
-            return p
+            // Left uninitialised on purpose: attention only reads slots a forward pass has written,
+            // and untouched pages cost no RAM, so a generous cache is free until it is used.
+            UnsafeMutablePointer<Float>.allocate(capacity: layout.layerFloats)
         }
     }
 

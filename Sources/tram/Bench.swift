@@ -3,6 +3,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks.",
-        subcommands: [BenchKernels.self]
+        subcommands: [BenchThroughput.self, BenchKernels.self]
     )
 }

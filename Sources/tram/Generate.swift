@@ -9,19 +9,33 @@ import TramTokenizer
 
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Generate a completion for one prompt and stream it to standard output.")
+        abstract: "Generate completions: one prompt streamed to standard output, or a JSONL file of prompts.",
+        discussion: """
+            With --input, each line of the file is a JSON object with "prompt" (text), "prompt_token_ids" \
+            or "messages" (chat), and optionally its own sampling fields as in vLLM's API (max_tokens, \
+            temperature, top_p, top_k, min_p, presence_penalty, frequency_penalty, repetition_penalty, seed, \
+            n, stop, stop_token_ids, ignore_eos, min_tokens, logprobs, prompt_logprobs, skip_special_tokens, \
+            include_stop_str_in_output). All lines run together through continuous batching; results go \
+            to --output (or standard output) as JSONL in input order.
+            """)
 
     @Argument(help: "A .gguf file, a Hugging Face-style model directory, or an alias (default: \(ModelResolver.defaultAlias)).")
     var model: String?
 
     @Option(help: "The prompt text.")
-    var prompt: String
+    var prompt: String?
+
+    @Option(help: "A JSONL file of prompts, each line with its own sampling parameters.")
+    var input: String?
+
+    @Option(help: "Where to write the JSONL results of --input (default: standard output).")
+    var output: String?
 
     @Flag(help: "Wrap the prompt as one user message with the model's chat template.")
     var chat = false
 
-    @Option(help: "Maximum number of tokens to generate.")
-    var maxTokens = 256
+    @Option(help: "Maximum number of tokens to generate (default: up to the context length).")
+    var maxTokens: Int?
 
     @Option(help: "Sampling temperature; 0 is greedy.")
     var temperature = 0.0
@@ -32,66 +46,180 @@ struct Generate: ParsableCommand {
     @Option(help: "Keep only the K most likely tokens (-1 disables).")
     var topK = -1
 
-    @Option(help: "Random seed, for reproducible sampling.")
+    @Option(help: "Random seed for this prompt, for reproducible sampling.")
     var seed: UInt64?
-
-    @Option(help: "Context length to allocate KV cache for (default: the model's).")
-    var maxModelLen: Int?
-
-    @Option(help: "Worker threads (default: the number of cores).")
-    var threads: Int?
 
     @Flag(help: "Dequantize all weights to f32 and compute with f32 activations (slow; a reference path).")
     var float32 = false
 
-    mutating func run() throws {
+    @OptionGroup var engine: EngineOptions
+
+    func validate() throws {
+        guard (prompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --prompt and --input") }
+        if output != nil, input == nil { throw ValidationError("--output goes with --input") }
+    }
+
+    func run() throws {
         let logger = Logger(label: "tram")
+        let loaded = try loadModel(model, float32: float32, logger: logger)
+        let llm: LLM
+        do { llm = try LLM(model: loaded, configuration: engine.configuration()) } catch { throw ValidationError("\(error)") }
+        logger.info("KV cache: \(llm.core.kvSizing.numBlocks) blocks of \(llm.core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: llm.core.kvSizing.bytes))), up to \(llm.core.kvSizing.maxCachedTokens) tokens; max model length \(llm.core.maxModelLen)")
+        var defaults = SamplingParameters(temperature: temperature, topP: topP, topK: topK, seed: seed, maxTokens: maxTokens)
+        defaults.maxTokens = maxTokens
+        if let input {
+            try runBatch(llm, loaded, input: input, defaults: defaults, logger: logger)
+        } else if let prompt {
+            try runOne(llm.core, loaded, prompt: prompt, parameters: defaults, logger: logger)
+        }
+    }
+
+    /// Streams one completion as the engine produces it.
+    func runOne(_ core: EngineCore, _ loaded: LoadedModel, prompt: String, parameters: SamplingParameters, logger: Logger) throws {
+        let text = chat ? try renderChat(loaded, [ChatMessage(role: "user", content: prompt)]) : prompt
+        let ids = loaded.tokenizer.encode(text)
         let clock = ContinuousClock()
         let start = clock.now
-        let resolved: (path: String, name: String)
-        let loaded: LoadedModel
+        var firstToken: ContinuousClock.Instant?
+        var generated = 0
+        var finish: Finish?
         do {
-            resolved = try ModelResolver.resolve(model) { line in
-                FileHandle.standardError.write(Data(("  " + line + "\n").utf8))
-            }
-            logger.info("loading \(resolved.path)")
-            loaded = try ModelLoader.load(path: resolved.path, precision: float32 ? .float32 : .native, name: resolved.name)
-        } catch {
-            throw ValidationError(error.description)
-        }
-        let loadTime = clock.now - start
-        logger.info("loaded \(loaded.name) (\(loaded.format); \(loaded.model.weightDescription)) in \(loadTime.formatted(.units(allowed: [.milliseconds])))")
-
-        var text = prompt
-        if chat {
-            guard let source = loaded.chatTemplate else { throw ValidationError(ChatTemplateError.missing.description) }
-            do {
-                text = try ChatTemplate(source: source).render([ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true)
-            } catch {
-                throw ValidationError(error.description)
-            }
-        }
-        let ids = loaded.tokenizer.encode(text)
-        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard threadCount >= 1 else { throw ValidationError("--threads must be at least 1") }
-        let generator = SequenceGenerator(model: loaded, context: KernelContext(threads: threadCount), maxModelLength: maxModelLen)
-        let parameters = SamplingParameters(temperature: temperature, topP: topP, topK: topK, seed: seed, maxTokens: maxTokens)
-        let result: SequenceGenerator.Result
-        do {
-            result = try generator.generate(prompt: ids, parameters: parameters) { piece in
-                FileHandle.standardOutput.write(Data(piece.utf8))
-                return true
+            try core.add(EngineRequest(promptTokenIDs: ids, parameters: parameters), id: "cli")
+            while core.hasUnfinishedRequests {
+                for step in try core.step() {
+                    if firstToken == nil, !step.output.tokenIDs.isEmpty { firstToken = clock.now }
+                    generated += step.output.tokenIDs.count
+                    FileHandle.standardOutput.write(Data(step.output.text.utf8))
+                    if let f = step.output.finish { finish = f }
+                }
             }
         } catch {
-            throw ValidationError(error.description)
+            throw ValidationError("\(error)")
         }
         FileHandle.standardOutput.write(Data("\n".utf8))
-        let n = result.tokenIDs.count
-        let decodeRate = n > 1 ? Double(n - 1) / result.decodeSeconds : 0
+        let end = clock.now
+        let prefill = seconds((firstToken ?? end) - start)
+        let decode = seconds(end - (firstToken ?? end))
         logger.info("""
-            prompt \(result.promptTokens) tokens in \(String(format: "%.3f", result.prefillSeconds)) s \
-            (\(String(format: "%.1f", Double(result.promptTokens) / result.prefillSeconds)) tok/s); \
-            generated \(n) tokens, \(String(format: "%.1f", decodeRate)) tok/s; finish reason \(result.finishReason.rawValue)
+            prompt \(ids.count) tokens in \(String(format: "%.3f", prefill)) s \
+            (\(String(format: "%.1f", Double(ids.count) / max(prefill, 1e-9))) tok/s); \
+            generated \(generated) tokens, \(String(format: "%.1f", generated > 1 ? Double(generated - 1) / max(decode, 1e-9) : 0)) tok/s; \
+            finish reason \(finish?.reason.rawValue ?? "none")
             """)
     }
+
+    /// Runs every line of a JSONL file together and writes one result line per input line.
+    func runBatch(_ llm: LLM, _ loaded: LoadedModel, input: String, defaults: SamplingParameters, logger: Logger) throws {
+        guard let data = FileManager.default.contents(atPath: input) else { throw ValidationError("cannot read \(input)") }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        var requests: [EngineRequest] = []
+        var lineNumbers: [Int] = []
+        var prompts: [String?] = []
+        var results: [Int: BatchResult] = [:]
+        for (i, raw) in lines.enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+            let number = i + 1
+            do {
+                let line = try JSONDecoder().decode(BatchLine.self, from: Data(raw.utf8))
+                var text: String?
+                let ids: [Int]
+                if let messages = line.messages {
+                    text = try renderChat(loaded, messages.map { ChatMessage(role: $0.role, content: $0.content) })
+                    ids = loaded.tokenizer.encode(text!)
+                } else if let p = line.prompt {
+                    text = p
+                    ids = loaded.tokenizer.encode(p)
+                } else if let t = line.prompt_token_ids {
+                    ids = t
+                } else {
+                    throw ValidationError("needs \"prompt\", \"prompt_token_ids\" or \"messages\"")
+                }
+                let parameters = line.parameters(defaults: defaults)
+                try parameters.validate(vocabularySize: loaded.model.vocabularySize)
+                requests.append(EngineRequest(promptTokenIDs: ids, parameters: parameters))
+                lineNumbers.append(number)
+                prompts.append(text)
+            } catch {
+                results[number] = BatchResult(line: number, prompt: nil, prompt_token_count: 0, outputs: [], error: "line \(number): \(error)")
+            }
+        }
+        // A request the engine refuses (too long for the context) is reported on its line; the rest still run.
+        var accepted: [Int] = []
+        for (k, r) in requests.enumerated() {
+            do {
+                _ = try llm.core.validate(r)
+                accepted.append(k)
+            } catch {
+                results[lineNumbers[k]] = BatchResult(line: lineNumbers[k], prompt: prompts[k], prompt_token_count: r.promptTokenIDs.count, outputs: [], error: "line \(lineNumbers[k]): \(error)")
+            }
+        }
+        logger.info("running \(accepted.count) requests from \(input)")
+        let outputs: [LLM.Output]
+        do {
+            outputs = try llm.generate(accepted.map { requests[$0] })
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        for (o, k) in zip(outputs, accepted) {
+            results[lineNumbers[k]] = BatchResult(
+                line: lineNumbers[k], prompt: prompts[k], prompt_token_count: o.promptTokenCount,
+                outputs: o.completions.map { c in
+                    BatchResult.Completion(
+                        index: c.index, text: c.text, token_ids: c.tokenIDs, finish_reason: c.finish.reason.rawValue,
+                        stop_reason: c.finish.stopReason.map { reason in
+                            switch reason {
+                            case let .string(s): .string(s)
+                            case let .tokenID(t): .token(t)
+                            }
+                        },
+                        logprobs: requests[k].parameters.logprobs == nil ? nil : c.logprobs.map { lp in
+                            BatchResult.Logprob(token_id: lp.tokenID, logprob: lp.logprob, rank: lp.rank,
+                                                top: lp.top.map { ["\($0.tokenID)": $0.logprob] })
+                        })
+                },
+                error: nil)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var out = Data()
+        for number in results.keys.sorted() {
+            out.append(try encoder.encode(results[number]!))
+            out.append(10)
+        }
+        if let output {
+            guard FileManager.default.createFile(atPath: output, contents: out) else { throw ValidationError("cannot write \(output)") }
+            logger.info("wrote \(results.count) results to \(output)")
+        } else {
+            FileHandle.standardOutput.write(out)
+        }
+    }
+
+    func renderChat(_ loaded: LoadedModel, _ messages: [ChatMessage]) throws -> String {
+        guard let source = loaded.chatTemplate else { throw ValidationError(ChatTemplateError.missing.description) }
+        do {
+            return try ChatTemplate(source: source).render(messages, addGenerationPrompt: true)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// Resolves and loads a model, logging where it came from and how long loading took.
+func loadModel(_ argument: String?, float32: Bool = false, logger: Logger) throws -> LoadedModel {
+    let clock = ContinuousClock()
+    let start = clock.now
+    do {
+        let resolved = try ModelResolver.resolve(argument) { line in
+            FileHandle.standardError.write(Data(("  " + line + "\n").utf8))
+        }
+        logger.info("loading \(resolved.path)")
+        let loaded = try ModelLoader.load(path: resolved.path, precision: float32 ? .float32 : .native, name: resolved.name)
+        logger.info("loaded \(loaded.name) (\(loaded.format); \(loaded.model.weightDescription)) in \(String(format: "%.0f", seconds(clock.now - start) * 1000)) ms")
+        return loaded
+    } catch {
+        throw ValidationError(error.description)
+    }
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }

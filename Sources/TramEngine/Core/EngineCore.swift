@@ -71,8 +71,9 @@ public final class EngineCore: EngineCoreProtocol {
 
     // MARK: - Requests
 
-    public func add(_ request: EngineRequest, id: String) throws(EngineError) {
-        guard parents[id] == nil else { throw .invalidParameter("request id '\(id)' is already running") }
+    /// Checks a request against the model and the context length without adding it, and
+    /// returns its parameters with `maxTokens` resolved ("up to the context limit" when nil).
+    public func validate(_ request: EngineRequest) throws(EngineError) -> SamplingParameters {
         let vocab = model.model.vocabularySize
         var p = request.parameters
         try p.validate(vocabularySize: vocab)
@@ -86,8 +87,15 @@ public final class EngineCore: EngineCoreProtocol {
         if let m = p.maxTokens, m > room {
             throw .invalidParameter("max_tokens (\(m)) plus the prompt (\(prompt.count) tokens) exceeds the maximum context length of \(maxModelLen) tokens")
         }
-        let maxTokens = min(p.maxTokens ?? room, room)
-        p.maxTokens = maxTokens
+        p.maxTokens = min(p.maxTokens ?? room, room)
+        return p
+    }
+
+    public func add(_ request: EngineRequest, id: String) throws(EngineError) {
+        guard parents[id] == nil else { throw .invalidParameter("request id '\(id)' is already running") }
+        var p = try validate(request)
+        let prompt = request.promptTokenIDs
+        let maxTokens = p.maxTokens!
         if p.seed == nil, configuration.seed != nil {
             seedCounter &+= 1
             p.seed = seedCounter

@@ -34,12 +34,12 @@ public struct KVCacheSizing: Sendable, Equatable {
         }
     }
 
-    /// Half of the available memory, capped at what 64 full-length sequences need and at 8 GiB,
-    /// and never less than one full-length sequence.
+    /// A quarter of the available memory, capped at what 16 full-length sequences need and at
+    /// 4 GiB (vLLM's default CPU KV space), and never less than one full-length sequence.
     static func defaultMemory(maxModelLength: Int, bytesPerBlock: Int, blockSize: Int) -> Int {
         let oneSequence = (maxModelLength + blockSize - 1) / blockSize * bytesPerBlock
         let available = availableMemory() ?? (4 << 30)
-        return max(oneSequence, min(available / 2, 64 * oneSequence, 8 << 30))
+        return max(oneSequence, min(available / 4, 16 * oneSequence, 4 << 30))
     }
 
     /// MemAvailable from /proc/meminfo on Linux; physical memory elsewhere.

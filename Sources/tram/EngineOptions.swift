@@ -1,0 +1,42 @@
+import ArgumentParser
+import TramEngine
+
+/// Engine flags shared by the commands that run the engine, named as vLLM names them.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Longest prompt + output in tokens (default: the model's context length).")
+    var maxModelLen: Int?
+
+    @Option(help: "Requests running at once.")
+    var maxNumSeqs = 64
+
+    @Option(help: "Tokens computed per engine step (prefill chunks and decodes together).")
+    var maxNumBatchedTokens = 512
+
+    @Option(help: "Tokens per KV cache block.")
+    var blockSize = 16
+
+    @Option(help: "RAM for the KV cache, e.g. 2GiB or 512MiB (default: from available memory).")
+    var kvCacheMemory: String?
+
+    @Flag(inversion: .prefixedNo, help: "Reuse KV blocks of identical prompt prefixes (automatic prefix caching).")
+    var enablePrefixCaching = true
+
+    @Option(help: "Kernel worker threads (default: the number of cores).")
+    var threads: Int?
+
+    @Option(help: "Seed for requests that bring none, so runs repeat.")
+    var seed: UInt64?
+
+    func configuration() throws -> EngineConfiguration {
+        var memory: Int?
+        if let text = kvCacheMemory {
+            guard let bytes = KVCacheSizing.parse(bytes: text) else {
+                throw ValidationError("--kv-cache-memory: cannot read '\(text)' as a size (e.g. 2GiB, 512MiB, 1073741824)")
+            }
+            memory = bytes
+        }
+        return EngineConfiguration(
+            maxModelLen: maxModelLen, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, blockSize: blockSize,
+            kvCacheMemory: memory, enablePrefixCaching: enablePrefixCaching, threads: threads, seed: seed)
+    }
+}
