@@ -50,7 +50,10 @@ let package = Package(
         ),
         .target(
             name: "TramEngine",
-            dependencies: ["TramModels", "TramTokenizer", "TramKernels"],
+            dependencies: [
+                "TramModels", "TramTokenizer", "TramKernels",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: upcoming
         ),
         .executableTarget(

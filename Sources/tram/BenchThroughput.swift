@@ -56,12 +56,12 @@ struct BenchThroughput: ParsableCommand {
         var peakBlocks = 0
         var tokensAtPeak = 0
         var peakRunning = 0
-        var lastReport = ContinuousClock.now
+        var statisticsLogger = StatisticsLogger(logger: logger)
         let clock = ContinuousClock()
         let start = clock.now
         let outputs: [LLM.Output]
         do {
-            outputs = try llm.generate(requests) { finished in
+            outputs = try llm.generate(requests) { _ in
                 let s = core.scheduler
                 let used = s.kvCache.blockTables.values.reduce(0) { $0 + $1.count }
                 if used > peakBlocks {
@@ -69,10 +69,7 @@ struct BenchThroughput: ParsableCommand {
                     tokensAtPeak = s.requests.values.reduce(0) { $0 + $1.numComputedTokens }
                 }
                 peakRunning = max(peakRunning, s.running.count)
-                if clock.now - lastReport > .seconds(5) {
-                    lastReport = clock.now
-                    FileHandle.standardError.write(Data("  \(finished)/\(numPrompts) done, running \(s.running.count), waiting \(s.waiting.count), KV \(String(format: "%.1f", s.kvCache.usage * 100))%\n".utf8))
-                }
+                statisticsLogger.record(core.statistics)
             }
         } catch {
             throw ValidationError("\(error)")

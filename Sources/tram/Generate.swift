@@ -154,8 +154,9 @@ struct Generate: ParsableCommand {
         }
         logger.info("running \(accepted.count) requests from \(input)")
         let outputs: [LLM.Output]
+        var statisticsLogger = StatisticsLogger(logger: logger)
         do {
-            outputs = try llm.generate(accepted.map { requests[$0] })
+            outputs = try llm.generate(accepted.map { requests[$0] }) { _ in statisticsLogger.record(llm.core.statistics) }
         } catch {
             throw ValidationError("\(error)")
         }

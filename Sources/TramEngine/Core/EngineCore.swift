@@ -21,6 +21,7 @@ public final class EngineCore: EngineCoreProtocol {
     private var samples: [RequestID: SampleState] = [:]
     private var parents: [String: ParentState] = [:]
     private var seedCounter: UInt64
+    public private(set) var statistics = EngineStatistics()
 
     /// Per scheduler request: how to sample it and how to turn its tokens into text.
     struct SampleState {
@@ -136,13 +137,30 @@ public final class EngineCore: EngineCoreProtocol {
         guard let parent = parents.removeValue(forKey: id) else { return }
         _ = scheduler.finishRequests(parent.live, reason: .abort)
         for r in parent.live { samples.removeValue(forKey: r) }
+        refreshStatistics()
+    }
+
+    private func refreshStatistics() {
+        let s = scheduler.stats
+        statistics.numRunning = s.numRunning
+        statistics.numWaiting = s.numWaiting
+        statistics.kvCacheUsage = s.kvCacheUsage
+        statistics.numPreemptions = s.numPreemptions
+        statistics.prefixCacheQueries = s.prefixCacheQueries
+        statistics.prefixCacheHits = s.prefixCacheHits
     }
 
     // MARK: - Step
 
     public func step() throws(EngineError) -> [StepOutput<RequestOutput>] {
         let plan = scheduler.schedule()
+        defer { refreshStatistics() }
         guard !plan.scheduled.isEmpty else { return [] }
+        statistics.steps += 1
+        for s in plan.scheduled {
+            let prompt = scheduler.requests[s.id]?.numPromptTokens ?? 0
+            statistics.promptTokens += max(0, min(s.numComputedTokens + s.numNewTokens, prompt) - s.numComputedTokens)
+        }
         let promptLength = { (id: RequestID) in self.scheduler.requests[id]?.numPromptTokens ?? 0 }
 
         // Which rows of each chunk need logits: the last row when a token is sampled, plus the
@@ -212,6 +230,7 @@ public final class EngineCore: EngineCoreProtocol {
             for (id, sampler) in zip(sampledIDs, samplers) { samples[id]?.sampler = sampler }
         }
 
+        statistics.generationTokens += sampledIDs.count
         var tokens: [RequestID: [Int32]] = [:]
         for (id, s) in zip(sampledIDs, sampled) { tokens[id] = [Int32(s.tokenID)] }
         let logprobsByID = Dictionary(uniqueKeysWithValues: zip(sampledIDs, sampled.map(\.logprobs)))
@@ -252,6 +271,7 @@ public final class EngineCore: EngineCoreProtocol {
                 if parents[state.parent]?.live.isEmpty ?? true {
                     parents.removeValue(forKey: state.parent)
                     parentFinished = true
+                    statistics.finishedRequests += 1
                 }
             } else {
                 samples[update.id] = state

@@ -26,11 +26,11 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
     private var stopped = false
     // Loop thread only.
     private var continuations: [String: Stream.Continuation] = [:]
-    private let onStep: (@Sendable (Int) -> Void)?
+    private let onStep: (@Sendable (Core) -> Void)?
 
-    /// - Parameter onStep: called on the loop thread after each step with the number of outputs
-    ///   (for statistics and logging).
-    public init(core: Core, name: String = "tram-engine", onStep: (@Sendable (Int) -> Void)? = nil) {
+    /// - Parameter onStep: called on the loop thread after each step, with the core, so that
+    ///   statistics can be read safely (for metrics and logging).
+    public init(core: Core, name: String = "tram-engine", onStep: (@Sendable (Core) -> Void)? = nil) {
         self.core = core
         self.onStep = onStep
         // The thread holds the loop strongly until `shutdown()`: a loop is never freed mid-step.
@@ -122,7 +122,7 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
                         continuations.removeValue(forKey: o.requestID)
                     }
                 }
-                onStep?(outputs.count)
+                onStep?(core)
             } catch {
                 // A failed step is a bug or a broken model: fail every request rather than loop.
                 for (id, continuation) in continuations {
