@@ -25,6 +25,7 @@ struct BatchLine: Decodable {
     var prompt_logprobs: Int?
     var skip_special_tokens: Bool?
     var include_stop_str_in_output: Bool?
+    var priority: Int?
 
     struct Message: Decodable {
         var role: String

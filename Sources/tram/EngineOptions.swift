@@ -21,11 +21,23 @@ struct EngineOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Reuse KV blocks of identical prompt prefixes (automatic prefix caching).")
     var enablePrefixCaching = true
 
+    @Option(help: "Order in which waiting requests are admitted: fcfs, or priority (lower value first, then arrival).")
+    var schedulingPolicy = "fcfs"
+
     @Option(help: "Kernel worker threads (default: the number of cores).")
     var threads: Int?
 
     @Option(help: "Seed for requests that bring none, so runs repeat.")
     var seed: UInt64?
+
+    func validate() throws {
+        guard ["fcfs", "priority"].contains(schedulingPolicy) else {
+            throw ValidationError("--scheduling-policy must be fcfs or priority, got '\(schedulingPolicy)'")
+        }
+        if let text = kvCacheMemory, KVCacheSizing.parse(bytes: text) == nil {
+            throw ValidationError("--kv-cache-memory: cannot read '\(text)' as a size (e.g. 2GiB, 512MiB, 1073741824)")
+        }
+    }
 
     func configuration() throws -> EngineConfiguration {
         var memory: Int?
@@ -37,6 +49,7 @@ struct EngineOptions: ParsableArguments {
         }
         return EngineConfiguration(
             maxModelLen: maxModelLen, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, blockSize: blockSize,
-            kvCacheMemory: memory, enablePrefixCaching: enablePrefixCaching, threads: threads, seed: seed)
+            kvCacheMemory: memory, enablePrefixCaching: enablePrefixCaching, threads: threads,
+            priorityScheduling: schedulingPolicy == "priority", seed: seed)
     }
 }

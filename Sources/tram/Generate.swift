@@ -135,7 +135,7 @@ struct Generate: ParsableCommand {
                 }
                 let parameters = line.parameters(defaults: defaults)
                 try parameters.validate(vocabularySize: loaded.model.vocabularySize)
-                requests.append(EngineRequest(promptTokenIDs: ids, parameters: parameters))
+                requests.append(EngineRequest(promptTokenIDs: ids, parameters: parameters, priority: line.priority ?? 0))
                 lineNumbers.append(number)
                 prompts.append(text)
             } catch {
