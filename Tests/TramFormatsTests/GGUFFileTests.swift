@@ -209,7 +209,7 @@ func write(_ data: Data, name: String = "model.gguf") throws -> String {
     /// Random byte flips in the header region must never crash the reader.
     @Test func randomCorruptionNeverCrashes() throws {
         let data = makeSampleGGUF()
-        var generator = SplitMix(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         let dir = try TestResources.temporaryDirectory()
         for i in 0..<300 {
             var copy = data
@@ -258,17 +258,5 @@ func formatError(_ body: () throws -> some Any) -> FormatError? {
         return nil
     } catch {
         return error as? FormatError
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -42,7 +42,7 @@ import TramTestSupport
             let blockSize = 16
             let cache = KVCache(numLayers: model.numLayers, layout: PagedKVLayout(
                 numBlocks: 32 * 4, blockSize: blockSize, numKVHeads: model.numKVHeads, headDim: model.headDim))
-            var generator = SplitMix64(seed: 2024)
+            var generator = SeededGenerator(seed: 2024)
             // Sequence i owns blocks 4i ..< 4i+4, listed in a scrambled order so tables are not contiguous.
             var sequences: [Sequence] = (0..<32).map { i in
                 let length = 1 + Int(generator.next() % 48)
@@ -78,17 +78,5 @@ import TramTestSupport
             }
             #expect(reversedMismatches == 0)
         }
-    }
-}
-
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

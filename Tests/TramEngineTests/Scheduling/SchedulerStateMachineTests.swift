@@ -1,4 +1,5 @@
 import Testing
+import TramTestSupport
 import TramEngine
 
 /// The scheduler and block manager driven by a seeded random client: requests with shared
