@@ -29,6 +29,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .target(name: "CTramKernels", cSettings: cCPULevel),
@@ -39,7 +40,17 @@ let package = Package(
         ),
         .target(name: "TramFormats", swiftSettings: upcoming),
         .target(name: "TramTokenizer", swiftSettings: upcoming),
-        .target(name: "TramChat", swiftSettings: upcoming),
+        .target(name: "TramTemplate", swiftSettings: upcoming),
+        .target(name: "TramChat", dependencies: ["TramTemplate"], swiftSettings: upcoming),
+        .target(
+            name: "TramServer",
+            dependencies: [
+                "TramEngine", "TramModels", "TramTokenizer", "TramChat",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         .target(
             name: "TramModels",
             dependencies: [
@@ -59,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "tram",
             dependencies: [
-                "TramEngine", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels",
+                "TramServer", "TramEngine", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -69,6 +80,15 @@ let package = Package(
         .testTarget(name: "TramKernelsTests", dependencies: ["TramKernels"], swiftSettings: upcoming),
         .testTarget(name: "TramFormatsTests", dependencies: ["TramFormats", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramEngineTests", dependencies: ["TramEngine", "TramModels", "TramKernels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "TramTemplateTests", dependencies: ["TramTemplate", "TramTestSupport"], swiftSettings: upcoming),
+        .testTarget(
+            name: "TramServerTests",
+            dependencies: [
+                "TramServer", "TramEngine", "TramModels", "TramTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: upcoming
+        ),
         .testTarget(name: "TramChatTests", dependencies: ["TramChat", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer"], swiftSettings: upcoming),
         .testTarget(

@@ -1,0 +1,6 @@
+import Testing
+import TramServer
+
+@Test func serverErrorsCompare() {
+    #expect(ServerError.unauthorized == ServerError.unauthorized)
+}

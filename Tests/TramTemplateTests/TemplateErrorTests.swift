@@ -1,0 +1,6 @@
+import Testing
+import TramTemplate
+
+@Test func templateErrorDescribesItself() {
+    #expect(TemplateError.raised("no").description == "no")
+}
