@@ -73,6 +73,7 @@ let package = Package(
                 "TramServer", "TramEngine", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: upcoming
         ),

@@ -1,3 +1,6 @@
+import Foundation
+public import Hummingbird
+
 /// Errors of the HTTP layer, each rendered as OpenAI's `{"error": {…}}` with vLLM's status.
 public enum ServerError: Error, Equatable {
     /// 400: the request is malformed or a value is out of range.
@@ -10,4 +13,54 @@ public enum ServerError: Error, Equatable {
     case unavailable(String)
     /// 500: a bug of ours.
     case internalError(String)
+
+    public var status: HTTPResponse.Status {
+        switch self {
+        case .badRequest: .badRequest
+        case .modelNotFound: .notFound
+        case .unauthorized: .unauthorized
+        case .unavailable: .serviceUnavailable
+        case .internalError: .internalServerError
+        }
+    }
+
+    /// OpenAI's error object: message, type, param, code.
+    var body: ErrorBody {
+        switch self {
+        case let .badRequest(m, param): ErrorBody(message: m, type: "BadRequestError", param: param, code: 400)
+        case let .modelNotFound(name): ErrorBody(message: "The model `\(name)` does not exist.", type: "NotFoundError", param: "model", code: 404)
+        case .unauthorized: ErrorBody(message: "Unauthorized", type: "AuthenticationError", param: nil, code: 401)
+        case let .unavailable(m): ErrorBody(message: m, type: "ServiceUnavailableError", param: nil, code: 503)
+        case let .internalError(m): ErrorBody(message: m, type: "InternalServerError", param: nil, code: 500)
+        }
+    }
+
+    struct ErrorBody: Encodable {
+        var message: String
+        var type: String
+        var param: String?
+        var code: Int
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(message, forKey: .message)
+            try c.encode(type, forKey: .type)
+            try c.encode(param, forKey: .param)  // null when absent, as OpenAI sends it
+            try c.encode(code, forKey: .code)
+        }
+
+        enum CodingKeys: String, CodingKey { case message, type, param, code }
+    }
+
+    /// `{"error": {...}}` as JSON bytes.
+    var json: Data {
+        struct Wrapper: Encodable { var error: ErrorBody }
+        return (try? JSONEncoder().encode(Wrapper(error: body))) ?? Data(#"{"error":{"message":"error","type":"InternalServerError","param":null,"code":500}}"#.utf8)
+    }
+}
+
+extension ServerError: HTTPResponseError {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
 }

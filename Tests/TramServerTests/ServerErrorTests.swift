@@ -1,6 +1,0 @@
-import Testing
-import TramServer
-
-@Test func serverErrorsCompare() {
-    #expect(ServerError.unauthorized == ServerError.unauthorized)
-}
