@@ -14,7 +14,7 @@ final class Interpreter {
     var callers: [(macro: Macro, frame: Frame)] = []
     /// Guards against runaway recursion in macros (a template is outside data).
     var depth = 0
-    static let maxDepth = 200
+    static let maxDepth = 100
 
     static let globals: [String: Value] = [
         "range": .callable(Callable(.builtin("range"))),

@@ -5,7 +5,7 @@ struct JSONValueParser {
     private var pos = 0
     /// Guards against stack exhaustion on hostile input like `[[[[…`.
     private var depth = 0
-    private static let maxDepth = 512
+    private static let maxDepth = 256
 
     static func parse(_ bytes: [UInt8]) throws(TemplateError) -> Value {
         var parser = JSONValueParser(bytes: bytes)

@@ -12,9 +12,11 @@ enum Operators {
         case let (.add, .array(a), .array(b)): return .array(a + b)
         case let (.multiply, .string(s), n), let (.multiply, n, .string(s)):
             guard case let .int(count)? = n.numeric, !(n.isDouble) else { break }
+            try checkRepeatSize(s.utf8.count, count)
             return .string(String(repeating: s, count: max(0, count)))
         case let (.multiply, .array(items), n), let (.multiply, n, .array(items)):
             guard case let .int(count)? = n.numeric, !(n.isDouble) else { break }
+            try checkRepeatSize(items.count, count)
             return .array(Array([[Value]](repeating: items, count: max(0, count)).joined()))
         default: break
         }
@@ -42,6 +44,12 @@ enum Operators {
         case .power: return .double(Foundation.pow(x, y))
         case .concat: return .string(l.pythonString + r.pythonString)
         }
+    }
+
+    /// `'x' * 10**12` would exhaust memory; a chat prompt never needs more than this.
+    private static func checkRepeatSize(_ unit: Int, _ count: Int) throws(TemplateError) {
+        let (total, overflow) = unit.multipliedReportingOverflow(by: max(0, count))
+        if overflow || total > 100_000_000 { throw .render("repetition result too large") }
     }
 
     private static func integer(_ op: BinaryOperator, _ x: Int, _ y: Int) throws(TemplateError) -> Value {

@@ -8,6 +8,15 @@
 struct Parser {
     private let tokens: [Token]
     private var index = 0
+    /// Nesting of blocks and sub-expressions so far; a hostile `((((…` or `{% if %}` tower
+    /// throws instead of exhausting the stack.
+    private var depth = 0
+    private static let maxDepth = 100
+
+    private mutating func enter() throws(TemplateError) {
+        depth += 1
+        if depth > Parser.maxDepth { throw error("template nested too deeply") }
+    }
 
     static func parse(_ tokens: [Token]) throws(TemplateError) -> [Node] {
         var parser = Parser(tokens: tokens)
@@ -87,6 +96,8 @@ struct Parser {
     /// Parses nodes until a block tag named in `endTags`; returns them and that tag (left
     /// unconsumed after its name), or nil at the end of the template.
     private mutating func subparse(until endTags: Set<String>) throws(TemplateError) -> ([Node], String?) {
+        try enter()
+        defer { depth -= 1 }
         var body: [Node] = []
         while true {
             let token = current
@@ -281,6 +292,8 @@ struct Parser {
     }
 
     private mutating func parseExpression() throws(TemplateError) -> Expression {
+        try enter()
+        defer { depth -= 1 }
         var expression = try parseOr()
         while skipName("if") {
             let condition = try parseOr()
@@ -303,6 +316,8 @@ struct Parser {
     }
 
     private mutating func parseNot() throws(TemplateError) -> Expression {
+        try enter()
+        defer { depth -= 1 }
         if skipName("not") { return .not(try parseNot()) }
         return try parseCompare()
     }
@@ -353,6 +368,8 @@ struct Parser {
     }
 
     private mutating func parseUnary(withFilter: Bool = true) throws(TemplateError) -> Expression {
+        try enter()
+        defer { depth -= 1 }
         var expression: Expression
         if skipOp("-") {
             expression = .negate(try parseUnary(withFilter: false))

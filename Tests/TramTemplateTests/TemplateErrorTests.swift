@@ -30,6 +30,22 @@ func syntaxErrorsCarryLineAndColumn(source: String, line: Int, column: Int) {
     }
 }
 
+@Test(arguments: [
+    "{{ " + String(repeating: "(", count: 5_000) + "1" + String(repeating: ")", count: 5_000) + " }}",
+    "{{ " + String(repeating: "not ", count: 5_000) + "x }}",
+    "{{ " + String(repeating: "-", count: 5_000) + "1 }}",
+    String(repeating: "{% if x %}", count: 5_000),
+    "{{ " + String(repeating: "[", count: 5_000) + " }}",
+])
+func hostileNestingThrows(_ source: String) {
+    #expect(throws: TemplateError.self) { _ = try Template(source) }
+}
+
+@Test func hugeRepetitionThrows() throws {
+    let template = try Template("{{ 'ab' * 1000000000000 }}")
+    #expect(throws: TemplateError.self) { _ = try template.render([:]) }
+}
+
 @Test func raiseExceptionThrowsRaised() throws {
     let template = try Template("{{ raise_exception('bad ' ~ role) }}")
     #expect(throws: TemplateError.raised("bad system")) { _ = try template.render(["role": "system"]) }
