@@ -1,65 +1,56 @@
+public import Foundation
+import TramTemplate
+
 /// Why a conversation could not be rendered.
 public enum ChatTemplateError: Error, Equatable, CustomStringConvertible {
     /// The model has no chat template and none was given.
     case missing
-    /// The template is not one this renderer understands yet.
-    case unsupported(String)
+    /// The template's source is not valid Jinja.
+    case invalid(String)
+    /// Rendering failed, or the template raised (`raise_exception`), e.g. on a bad role order.
+    case render(String)
 
     public var description: String {
         switch self {
         case .missing: "the model has no chat template; pass one or use raw prompts"
-        case let .unsupported(reason): "unsupported chat template: \(reason)"
+        case let .invalid(m): "invalid chat template: \(m)"
+        case let .render(m): m
         }
     }
 }
 
-/// Renders a conversation into the prompt text a model was trained on.
-///
-/// This renderer covers the ChatML family (`<|im_start|>role\ncontent<|im_end|>\n`), including
-/// the SmolLM2 variant that inserts a default system message when the conversation has none:
-///
-///     {% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are …<|im_end|>\n' }}{% endif %}
-///
-/// It recognises the template from its source rather than interpreting it; templates it does
-/// not recognise are refused with an error instead of being rendered wrongly. A Jinja
-/// interpreter (TramTemplate) replaces this when templates beyond ChatML are needed.
+/// Renders a conversation into the prompt text a model was trained on, by running the model's
+/// own Jinja chat template (TramTemplate) with the variables Hugging Face passes:
+/// `messages`, `add_generation_prompt`, `bos_token`, `eos_token`.
 public struct ChatTemplate: Sendable {
     public let source: String
-    /// The system message inserted when a conversation starts without one, if the template does.
-    public let defaultSystemMessage: String?
+    public let bosToken: String?
+    public let eosToken: String?
+    private let template: Template
 
-    public init(source: String) throws(ChatTemplateError) {
+    public init(source: String, bosToken: String? = nil, eosToken: String? = nil) throws(ChatTemplateError) {
+        guard !source.isEmpty else { throw .invalid("the template is empty") }
         self.source = source
-        // Spaces are insignificant between Jinja tokens; newlines are not (the role is followed by
-        // a newline string literal, written either as a real newline or as `\n`).
-        let compact = source.filter { $0 != " " && $0 != "\t" }
-        guard source.contains("<|im_start|>"), source.contains("<|im_end|>"),
-            compact.contains("'<|im_start|>'+message['role']+'\\n'+message['content']+'<|im_end|>'")
-                || compact.contains("'<|im_start|>'+message['role']+'\n'+message['content']+'<|im_end|>'")
-        else { throw .unsupported("only ChatML templates are rendered until the Jinja engine lands") }
-        guard !source.contains("tools"), !source.contains("macro") else {
-            throw .unsupported("ChatML templates with tools or macros need the Jinja engine")
-        }
-        if compact.contains("messages[0]['role']!='system'") {
-            let marker = "'<|im_start|>system\n"
-            guard let start = source.firstRange(of: marker),
-                let end = source[start.upperBound...].firstRange(of: "<|im_end|>")
-            else { throw .unsupported("default system message not found") }
-            defaultSystemMessage = String(source[start.upperBound..<end.lowerBound])
-        } else {
-            defaultSystemMessage = nil
+        self.bosToken = bosToken
+        self.eosToken = eosToken
+        do {
+            template = try Template(source)
+        } catch {
+            throw .invalid(error.description)
         }
     }
 
-    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {
-        var out = ""
-        if let system = defaultSystemMessage, let first = messages.first, first.role != "system" {
-            out += "<|im_start|>system\n\(system)<|im_end|>\n"
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool, now: Date = Date()) throws(ChatTemplateError) -> String {
+        var context: [String: Value] = [
+            "messages": .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
+            "add_generation_prompt": .bool(addGenerationPrompt),
+        ]
+        if let bosToken { context["bos_token"] = .string(bosToken) }
+        if let eosToken { context["eos_token"] = .string(eosToken) }
+        do {
+            return try template.render(context, now: now)
+        } catch {
+            throw .render(error.description)
         }
-        for m in messages {
-            out += "<|im_start|>\(m.role)\n\(m.content)<|im_end|>\n"
-        }
-        if addGenerationPrompt { out += "<|im_start|>assistant\n" }
-        return out
     }
 }

@@ -45,7 +45,11 @@ public final class OpenAIServer: Sendable {
         self.engine = engine
         self.maxModelLen = maxModelLen
         self.configuration = configuration
-        chatTemplate = model.chatTemplate.flatMap { try? ChatTemplate(source: $0) }
+        let tokenizer = model.tokenizer
+        chatTemplate = model.chatTemplate.flatMap {
+            try? ChatTemplate(source: $0, bosToken: tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) },
+                              eosToken: tokenizer.eosTokenID.flatMap { tokenizer.token(for: $0) })
+        }
     }
 
     var modelName: String { configuration.servedModelNames.first ?? model.name }
@@ -172,9 +176,13 @@ public final class OpenAIServer: Sendable {
 
     func renderChat(_ messages: [ChatCompletionRequest.Message], addGenerationPrompt: Bool) throws -> String {
         guard let template = chatTemplate else {
-            throw ServerError.badRequest("the model has no chat template this server can render (only ChatML templates until the Jinja engine lands)")
+            throw ServerError.badRequest("the model has no chat template (or its template does not parse)")
         }
-        return template.render(messages.map { ChatMessage(role: $0.role, content: $0.content?.text ?? "") }, addGenerationPrompt: addGenerationPrompt)
+        do {
+            return try template.render(messages.map { ChatMessage(role: $0.role, content: $0.content?.text ?? "") }, addGenerationPrompt: addGenerationPrompt)
+        } catch {
+            throw ServerError.badRequest(error.description, param: "messages")
+        }
     }
 }
 

@@ -197,7 +197,10 @@ struct Generate: ParsableCommand {
     func renderChat(_ loaded: LoadedModel, _ messages: [ChatMessage]) throws -> String {
         guard let source = loaded.chatTemplate else { throw ValidationError(ChatTemplateError.missing.description) }
         do {
-            return try ChatTemplate(source: source).render(messages, addGenerationPrompt: true)
+            let tokenizer = loaded.tokenizer
+            return try ChatTemplate(source: source, bosToken: tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) },
+                                    eosToken: tokenizer.eosTokenID.flatMap { tokenizer.token(for: $0) })
+                .render(messages, addGenerationPrompt: true)
         } catch {
             throw ValidationError(error.description)
         }
