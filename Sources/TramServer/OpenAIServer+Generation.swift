@@ -87,6 +87,39 @@ extension OpenAIServer {
         return b
     }
 
+    /// Drains a non-streaming request's outputs into per-choice text and finish.
+    static func collect(_ outputs: AsyncThrowingStream<ChoiceOutput, any Error>, choices: Int) async throws
+        -> (texts: [String], finishes: [Finish?], completionTokens: Int)
+    {
+        var texts = Array(repeating: "", count: choices)
+        var finishes = [Finish?](repeating: nil, count: choices)
+        var completionTokens = 0
+        do {
+            for try await o in outputs {
+                texts[o.choice] += o.output.text
+                completionTokens += o.output.tokenIDs.count
+                if let f = o.output.finish { finishes[o.choice] = f }
+            }
+        } catch {
+            throw mapEngineError(error)
+        }
+        return (texts, finishes, completionTokens)
+    }
+
+    static func usage(prompt: Int, completion: Int) -> [String: Int] {
+        ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
+    }
+
+    /// An error that happens after the stream has started is sent as an event, as vLLM does.
+    static func errorEvent(_ error: any Error) -> ByteBuffer {
+        sse(["error": ["message": mapEngineError(error).body.message, "type": "InternalServerError", "param": NSNull(), "code": 500]])
+    }
+
+    static func finishStream(_ writer: inout any ResponseBodyWriter) async throws {
+        try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+        try await writer.finish(nil)
+    }
+
     // MARK: - /v1/completions
 
     func completions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -130,34 +163,22 @@ extension OpenAIServer {
                     if includeUsage {
                         var chunk = header.dictionary
                         chunk["choices"] = [Any]()
-                        chunk["usage"] = ["prompt_tokens": promptTokens, "completion_tokens": completionTokens, "total_tokens": promptTokens + completionTokens]
+                        chunk["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens)
                         try await writer.write(Self.sse(chunk))
                     }
                 } catch {
-                    try await writer.write(Self.sse(["error": ["message": Self.mapEngineError(error).body.message, "type": "InternalServerError", "param": NSNull(), "code": 500]]))
+                    try await writer.write(Self.errorEvent(error))
                 }
-                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                try await writer.finish(nil)
+                try await Self.finishStream(&writer)
             })
         }
 
-        var texts = Array(repeating: "", count: choices)
-        var finishes = [Finish?](repeating: nil, count: choices)
-        var completionTokens = 0
-        do {
-            for try await o in outputs {
-                texts[o.choice] += o.output.text
-                completionTokens += o.output.tokenIDs.count
-                if let f = o.output.finish { finishes[o.choice] = f }
-            }
-        } catch {
-            throw Self.mapEngineError(error)
-        }
+        let (texts, finishes, completionTokens) = try await Self.collect(outputs, choices: choices)
         var response = base
         response["choices"] = (0..<choices).map { i in
             ["index": i, "text": texts[i], "logprobs": NSNull(), "finish_reason": Self.finishReason(finishes[i]), "stop_reason": Self.stopReason(finishes[i])] as [String: Any]
         }
-        response["usage"] = ["prompt_tokens": promptTokens, "completion_tokens": completionTokens, "total_tokens": promptTokens + completionTokens]
+        response["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: Self.jsonBytes(response)))
     }
 
@@ -216,35 +237,23 @@ extension OpenAIServer {
                     if includeUsage {
                         var chunk = header.dictionary
                         chunk["choices"] = [Any]()
-                        chunk["usage"] = ["prompt_tokens": promptCount, "completion_tokens": completionTokens, "total_tokens": promptCount + completionTokens]
+                        chunk["usage"] = Self.usage(prompt: promptCount, completion: completionTokens)
                         try await writer.write(Self.sse(chunk))
                     }
                 } catch {
-                    try await writer.write(Self.sse(["error": ["message": Self.mapEngineError(error).body.message, "type": "InternalServerError", "param": NSNull(), "code": 500]]))
+                    try await writer.write(Self.errorEvent(error))
                 }
-                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                try await writer.finish(nil)
+                try await Self.finishStream(&writer)
             })
         }
 
-        var texts = Array(repeating: "", count: choices)
-        var finishes = [Finish?](repeating: nil, count: choices)
-        var completionTokens = 0
-        do {
-            for try await o in outputs {
-                texts[o.choice] += o.output.text
-                completionTokens += o.output.tokenIDs.count
-                if let f = o.output.finish { finishes[o.choice] = f }
-            }
-        } catch {
-            throw Self.mapEngineError(error)
-        }
+        let (texts, finishes, completionTokens) = try await Self.collect(outputs, choices: choices)
         var response = base
         response["choices"] = (0..<choices).map { i in
             ["index": i, "message": ["role": "assistant", "content": texts[i]], "logprobs": NSNull(),
              "finish_reason": Self.finishReason(finishes[i]), "stop_reason": Self.stopReason(finishes[i])] as [String: Any]
         }
-        response["usage"] = ["prompt_tokens": prompt.count, "completion_tokens": completionTokens, "total_tokens": prompt.count + completionTokens]
+        response["usage"] = Self.usage(prompt: prompt.count, completion: completionTokens)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: Self.jsonBytes(response)))
     }
 }
