@@ -12,6 +12,8 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     case shutdown
     /// Engine settings that cannot work together (KV cache too small for one sequence, …).
     case invalidConfiguration(String)
+    /// The waiting queue already holds `limit` requests (`--max-num-queued-reqs`).
+    case queueFull(limit: Int)
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
         case let .model(m): m
         case let .invalidConfiguration(m): m
         case .shutdown: "the engine is shutting down"
+        case let .queueFull(limit): "The server is overloaded: \(limit) requests are already waiting. Retry later."
         }
     }
 }

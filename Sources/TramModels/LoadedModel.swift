@@ -24,11 +24,20 @@ public struct GenerationDefaults: Sendable, Equatable {
     public var topP: Double?
     public var topK: Int?
     public var repetitionPenalty: Double?
+    public var minP: Double?
+    /// Caps `max_tokens` (`max_new_tokens`).
+    public var maxNewTokens: Int?
 
-    public init(temperature: Double? = nil, topP: Double? = nil, topK: Int? = nil, repetitionPenalty: Double? = nil) {
+    public init(temperature: Double? = nil, topP: Double? = nil, topK: Int? = nil, repetitionPenalty: Double? = nil,
+                minP: Double? = nil, maxNewTokens: Int? = nil) {
         self.temperature = temperature
         self.topP = topP
         self.topK = topK
         self.repetitionPenalty = repetitionPenalty
+        self.minP = minP
+        self.maxNewTokens = maxNewTokens
     }
+
+    /// Whether the model sets any default.
+    public var isEmpty: Bool { self == GenerationDefaults() }
 }

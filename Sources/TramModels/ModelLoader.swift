@@ -95,11 +95,32 @@ public enum ModelLoader {
                 throw .invalidConfiguration(path: dir.appendingPathComponent("generation_config.json").path, reason: "not a valid generation config")
             }
             eos.formUnion(g.eos_token_id?.values ?? [])
-            defaults = GenerationDefaults(temperature: g.temperature, topP: g.top_p, topK: g.top_k, repetitionPenalty: g.repetition_penalty)
+            defaults = GenerationDefaults(temperature: g.temperature, topP: g.top_p, topK: g.top_k, repetitionPenalty: g.repetition_penalty,
+                                          minP: g.min_p, maxNewTokens: g.max_new_tokens)
         }
         return LoadedModel(
             model: model, tokenizer: tokenizer, chatTemplate: chatTemplate, eosTokenIDs: eos,
             name: name, path: path, format: "safetensors", generationDefaults: defaults)
+    }
+}
+
+extension GenerationDefaults {
+    /// The sampling defaults of a `generation_config.json` (given as the file or its directory),
+    /// for `--generation-config PATH`.
+    public init(contentsOf path: String) throws(ModelError) {
+        var isDirectory: ObjCBool = false
+        var file = URL(fileURLWithPath: path)
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            file = file.appendingPathComponent("generation_config.json")
+        }
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw .invalidConfiguration(path: file.path, reason: "cannot read the file")
+        }
+        guard let g = try? JSONDecoder().decode(GenerationConfig.self, from: data) else {
+            throw .invalidConfiguration(path: file.path, reason: "not a valid generation config")
+        }
+        self.init(temperature: g.temperature, topP: g.top_p, topK: g.top_k, repetitionPenalty: g.repetition_penalty,
+                  minP: g.min_p, maxNewTokens: g.max_new_tokens)
     }
 }
 
@@ -109,4 +130,6 @@ struct GenerationConfig: Decodable {
     var top_p: Double?
     var top_k: Int?
     var repetition_penalty: Double?
+    var min_p: Double?
+    var max_new_tokens: Int?
 }

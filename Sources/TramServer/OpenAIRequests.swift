@@ -1,5 +1,6 @@
 import Foundation
 import TramEngine
+import TramModels
 
 /// `prompt` of /v1/completions: a string, a list of strings, token ids, or a list of token-id lists.
 enum PromptInput: Decodable {
@@ -54,9 +55,18 @@ struct SamplingFields: Decodable {
     var skip_special_tokens: Bool?
     var include_stop_str_in_output: Bool?
     var priority: Int?
+    var prompt_logprobs: Int?
 
-    func parameters(maxTokens: Int?) throws(ServerError) -> SamplingParameters {
-        var p = SamplingParameters(temperature: temperature ?? 1, topP: top_p ?? 1, topK: top_k, maxTokens: maxTokens)
+    /// The engine's parameters; fields the request leaves out come from `defaults` (the model's
+    /// `generation_config.json` under `--generation-config auto`), then from vLLM's defaults.
+    func parameters(maxTokens: Int?, defaults: GenerationDefaults = GenerationDefaults()) throws(ServerError) -> SamplingParameters {
+        if let t = temperature, !(0...2).contains(t) {
+            throw .badRequest("temperature must be in [0, 2], got \(t).", param: "temperature")
+        }
+        var p = SamplingParameters(temperature: temperature ?? defaults.temperature ?? 1, topP: top_p ?? defaults.topP ?? 1,
+                                   topK: top_k ?? defaults.topK, maxTokens: maxTokens)
+        // The model's max_new_tokens caps max_tokens, as in vLLM.
+        if let cap = defaults.maxNewTokens { p.maxTokens = min(maxTokens ?? cap, cap) }
         p.n = n ?? 1
         if let s = seed {
             guard let v = UInt64(exactly: s < 0 ? -s : s) else { throw .badRequest("seed is out of range", param: "seed") }
@@ -65,8 +75,9 @@ struct SamplingFields: Decodable {
         p.stop = stop?.values ?? []
         p.presencePenalty = presence_penalty ?? 0
         p.frequencyPenalty = frequency_penalty ?? 0
-        p.repetitionPenalty = repetition_penalty ?? 1
-        p.minP = min_p ?? 0
+        p.repetitionPenalty = repetition_penalty ?? defaults.repetitionPenalty ?? 1
+        p.minP = min_p ?? defaults.minP ?? 0
+        p.promptLogprobs = prompt_logprobs
         p.ignoreEOS = ignore_eos ?? false
         p.minTokens = min_tokens ?? 0
         p.stopTokenIDs = stop_token_ids ?? []
@@ -91,6 +102,8 @@ struct CompletionRequest: Decodable {
     var stream: Bool?
     var stream_options: StreamOptions?
     var echo: Bool?
+    /// Alternatives per position (0 gives only the chosen token's logprob).
+    var logprobs: Int?
 }
 
 struct ChatCompletionRequest: Decodable {
@@ -128,6 +141,10 @@ struct ChatCompletionRequest: Decodable {
     var stream: Bool?
     var stream_options: StreamOptions?
     var add_generation_prompt: Bool?
+    var continue_final_message: Bool?
+    var add_special_tokens: Bool?
+    var logprobs: Bool?
+    var top_logprobs: Int?
 }
 
 struct TokenizeRequest: Decodable {
@@ -135,6 +152,8 @@ struct TokenizeRequest: Decodable {
     var prompt: String?
     var messages: [ChatCompletionRequest.Message]?
     var add_special_tokens: Bool?
+    var add_generation_prompt: Bool?
+    var continue_final_message: Bool?
 }
 
 struct DetokenizeRequest: Decodable {

@@ -1,18 +1,24 @@
 import Foundation
 import Hummingbird
+import Logging
 import TramEngine
 import TramModels
+import TramTemplate
 import TramTokenizer
 
 extension OpenAIServer {
     /// One engine output, tagged with the OpenAI choice index it belongs to.
     struct ChoiceOutput: Sendable {
         var choice: Int
+        /// Which prompt of the request it answers.
+        var prompt: Int
         var output: RequestOutput
     }
 
-    /// Submits every prompt and merges their outputs into one stream. Dropping the stream cancels
-    /// the tasks that read the engine streams, which aborts every request in the engine.
+    /// Submits every prompt and merges their outputs into one stream. Every prompt is admitted
+    /// (or refused: queue full, engine down) before this returns, so a refusal is still an HTTP
+    /// status. Dropping the stream cancels the tasks that read the engine streams, which aborts
+    /// every request in the engine.
     func submitAll(_ prompts: [[Int]], _ parameters: SamplingParameters, priority: Int, id: String) throws -> AsyncThrowingStream<ChoiceOutput, any Error> {
         // Reject what can never run before anything is queued.
         for prompt in prompts {
@@ -23,17 +29,27 @@ extension OpenAIServer {
                 throw ServerError.badRequest("This model's maximum context length is \(maxModelLen) tokens. However, you requested \(prompt.count + m) tokens (\(prompt.count) in the messages, \(m) in the completion). Please reduce the length of the messages or completion.", param: "max_tokens")
             }
         }
+        if isDraining { throw ServerError.unavailable("the server is shutting down") }
         let n = parameters.n
         let engine = self.engine
+        var streams: [EngineLoop<EngineCore>.Stream] = []
+        do {
+            for (i, prompt) in prompts.enumerated() {
+                let request = EngineRequest(promptTokenIDs: prompt, parameters: parameters, priority: priority)
+                streams.append(try engine.trySubmit(request, id: "\(id)-\(i)", maxQueued: configuration.maxNumQueuedRequests))
+            }
+        } catch {
+            for i in streams.indices { engine.abort("\(id)-\(i)") }
+            throw Self.mapEngineError(error)
+        }
         let (stream, continuation) = AsyncThrowingStream<ChoiceOutput, any Error>.makeStream()
         let task = Task {
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for (i, prompt) in prompts.enumerated() {
-                        let request = EngineRequest(promptTokenIDs: prompt, parameters: parameters, priority: priority)
+                    for (i, engineStream) in streams.enumerated() {
                         group.addTask {
-                            for try await output in engine.submit(request, id: "\(id)-\(i)") {
-                                continuation.yield(ChoiceOutput(choice: i * n + output.index, output: output))
+                            for try await output in engineStream {
+                                continuation.yield(ChoiceOutput(choice: i * n + output.index, prompt: i, output: output))
                             }
                         }
                     }
@@ -46,6 +62,12 @@ extension OpenAIServer {
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+
+    /// Logs a request as vLLM's `--enable-log-requests` does.
+    func logRequest(_ id: String, prompt: String?, tokenIDs: [[Int]], _ parameters: SamplingParameters) {
+        guard configuration.logRequests else { return }
+        logger.info("Received request \(id): prompt: \(prompt.map { String(reflecting: $0) } ?? "None"), params: \(parameters), prompt_token_ids: \(tokenIDs.count == 1 ? "\(tokenIDs[0])" : "\(tokenIDs)")")
     }
 
     /// The fields every response and chunk starts with (Sendable, unlike a `[String: Any]`).
@@ -87,23 +109,32 @@ extension OpenAIServer {
         return b
     }
 
-    /// Drains a non-streaming request's outputs into per-choice text and finish.
-    static func collect(_ outputs: AsyncThrowingStream<ChoiceOutput, any Error>, choices: Int) async throws
-        -> (texts: [String], finishes: [Finish?], completionTokens: Int)
-    {
-        var texts = Array(repeating: "", count: choices)
-        var finishes = [Finish?](repeating: nil, count: choices)
-        var completionTokens = 0
+    /// A non-streaming request's outputs, gathered per choice.
+    struct Collected {
+        var texts: [String]
+        var finishes: [Finish?]
+        var tokenIDs: [[Int]]
+        var logprobs: [[TokenLogprobs]]
+        /// Per prompt, when prompt logprobs were computed.
+        var promptLogprobs: [Int: [TokenLogprobs?]] = [:]
+        var completionTokens: Int { tokenIDs.reduce(0) { $0 + $1.count } }
+    }
+
+    static func collect(_ outputs: AsyncThrowingStream<ChoiceOutput, any Error>, choices: Int) async throws -> Collected {
+        var c = Collected(texts: Array(repeating: "", count: choices), finishes: Array(repeating: nil, count: choices),
+                          tokenIDs: Array(repeating: [], count: choices), logprobs: Array(repeating: [], count: choices))
         do {
             for try await o in outputs {
-                texts[o.choice] += o.output.text
-                completionTokens += o.output.tokenIDs.count
-                if let f = o.output.finish { finishes[o.choice] = f }
+                c.texts[o.choice] += o.output.text
+                c.tokenIDs[o.choice] += o.output.tokenIDs
+                c.logprobs[o.choice] += o.output.logprobs
+                if let f = o.output.finish { c.finishes[o.choice] = f }
+                if let p = o.output.promptLogprobs { c.promptLogprobs[o.prompt] = p }
             }
         } catch {
             throw mapEngineError(error)
         }
-        return (texts, finishes, completionTokens)
+        return c
     }
 
     static func usage(prompt: Int, completion: Int) -> [String: Int] {
@@ -127,44 +158,101 @@ extension OpenAIServer {
         let body = try decode(CompletionRequest.self, from: data)
         try checkModel(body.model)
         let fields = try decode(SamplingFields.self, from: data)
-        var parameters = try fields.parameters(maxTokens: body.max_tokens ?? 16)
-        if body.max_tokens == nil { parameters.maxTokens = 16 }
+        // Omitted max_tokens means 16 for completions, as in vLLM and OpenAI.
+        var parameters = try fields.parameters(maxTokens: body.max_tokens ?? 16, defaults: generationDefaults)
+        let stream = body.stream ?? false
+        let echo = body.echo ?? false
+        parameters.logprobs = body.logprobs
+        if stream, parameters.promptLogprobs != nil {
+            throw ServerError.badRequest("prompt_logprobs is not available when stream is enabled", param: "prompt_logprobs")
+        }
+        let userPromptLogprobs = parameters.promptLogprobs
+        // Echoing the prompt with logprobs needs the prompt's logprobs too.
+        if echo, let k = body.logprobs { parameters.promptLogprobs = max(parameters.promptLogprobs ?? 0, k) }
         do { try parameters.validate(vocabularySize: model.model.vocabularySize) } catch { throw Self.mapEngineError(error) }
+        let tokenizer = model.tokenizer
         let prompts: [[Int]]
+        var promptTexts: [String]
         switch body.prompt {
-        case let .texts(texts): prompts = texts.map { model.tokenizer.encode($0) }
-        case let .tokens(lists): prompts = lists
+        case let .texts(texts):
+            prompts = texts.map { tokenizer.encode($0) }
+            promptTexts = texts
+        case let .tokens(lists):
+            prompts = lists
+            promptTexts = []
         }
         guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { throw ServerError.badRequest("prompt must not be empty", param: "prompt") }
         let vocab = model.model.vocabularySize
         if prompts.contains(where: { $0.contains { $0 < 0 || $0 >= vocab } }) {
             throw ServerError.badRequest("prompt token ids must be in 0..<\(vocab)", param: "prompt")
         }
+        if promptTexts.isEmpty, echo { promptTexts = prompts.map { tokenizer.decode($0) } }
         let id = Self.requestID("cmpl")
+        logRequest(id, prompt: promptTexts.count == 1 ? promptTexts[0] : nil, tokenIDs: prompts, parameters)
         let outputs = try submitAll(prompts, parameters, priority: fields.priority ?? 0, id: id)
         let header = Header(id: id, object: "text_completion", created: Int(Date().timeIntervalSince1970), model: modelName)
-        let base = header.dictionary
         let promptTokens = prompts.reduce(0) { $0 + $1.count }
-        let choices = prompts.count * parameters.n
+        let n = parameters.n
+        let choices = prompts.count * n
+        let wantsLogprobs = body.logprobs != nil
 
-        if body.stream ?? false {
+        if stream {
             let includeUsage = body.stream_options?.include_usage ?? false
+            let echoTexts = echo ? promptTexts : []
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
                 var completionTokens = 0
+                var logprobs = (0..<choices).map { _ in OpenAILogprobs.Completion() }
+                // With echo, a choice's first chunk carries its prompt; when logprobs are asked
+                // for too, that waits for the prompt's logprobs (sent with sample 0's first output).
+                var echoed = [Bool](repeating: !echo, count: choices)
+                var promptLogprobs: [Int: [TokenLogprobs?]] = [:]
+                var held: [Int: [ChoiceOutput]] = [:]
+                func chunk(_ o: ChoiceOutput, prefix: String, prefixLogprobs: [TokenLogprobs?]?) -> ByteBuffer? {
+                    let text = prefix + o.output.text
+                    guard !text.isEmpty || o.output.finish != nil || (wantsLogprobs && !o.output.tokenIDs.isEmpty) else { return nil }
+                    var lp: Any = NSNull()
+                    if wantsLogprobs {
+                        var part = OpenAILogprobs.Completion(offset: logprobs[o.choice].offset)
+                        if let prefixLogprobs {
+                            for (token, entry) in zip(prompts[o.prompt], prefixLogprobs) { part.append(token, entry, tokenizer) }
+                        }
+                        for (token, entry) in zip(o.output.tokenIDs, o.output.logprobs) { part.append(token, entry, tokenizer) }
+                        logprobs[o.choice].offset = part.offset
+                        lp = part.json
+                    }
+                    var c = header.dictionary
+                    c["choices"] = [["index": o.choice, "text": text, "logprobs": lp,
+                                     "finish_reason": Self.finishReason(o.output.finish), "stop_reason": Self.stopReason(o.output.finish)]]
+                    return Self.sse(c)
+                }
                 do {
                     for try await o in outputs {
                         completionTokens += o.output.tokenIDs.count
-                        guard !o.output.text.isEmpty || o.output.finish != nil else { continue }
-                        var chunk = header.dictionary
-                        chunk["choices"] = [["index": o.choice, "text": o.output.text, "logprobs": NSNull(),
-                                             "finish_reason": Self.finishReason(o.output.finish), "stop_reason": Self.stopReason(o.output.finish)]]
-                        try await writer.write(Self.sse(chunk))
+                        if let p = o.output.promptLogprobs { promptLogprobs[o.prompt] = p }
+                        var ready = [o]
+                        if !echoed[o.choice] {
+                            if wantsLogprobs, promptLogprobs[o.prompt] == nil {
+                                held[o.prompt, default: []].append(o)
+                                continue
+                            }
+                            ready = (held.removeValue(forKey: o.prompt) ?? []) + [o]
+                        }
+                        for r in ready {
+                            var prefix = ""
+                            var prefixLogprobs: [TokenLogprobs?]?
+                            if !echoed[r.choice] {
+                                echoed[r.choice] = true
+                                prefix = echoTexts[r.prompt]
+                                prefixLogprobs = wantsLogprobs ? promptLogprobs[r.prompt] : nil
+                            }
+                            if let buffer = chunk(r, prefix: prefix, prefixLogprobs: prefixLogprobs) { try await writer.write(buffer) }
+                        }
                     }
                     if includeUsage {
-                        var chunk = header.dictionary
-                        chunk["choices"] = [Any]()
-                        chunk["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens)
-                        try await writer.write(Self.sse(chunk))
+                        var c = header.dictionary
+                        c["choices"] = [Any]()
+                        c["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens)
+                        try await writer.write(Self.sse(c))
                     }
                 } catch {
                     try await writer.write(Self.errorEvent(error))
@@ -173,12 +261,26 @@ extension OpenAIServer {
             })
         }
 
-        let (texts, finishes, completionTokens) = try await Self.collect(outputs, choices: choices)
-        var response = base
+        let c = try await Self.collect(outputs, choices: choices)
+        var response = header.dictionary
         response["choices"] = (0..<choices).map { i in
-            ["index": i, "text": texts[i], "logprobs": NSNull(), "finish_reason": Self.finishReason(finishes[i]), "stop_reason": Self.stopReason(finishes[i])] as [String: Any]
+            let p = i / n
+            var choice: [String: Any] = ["index": i, "text": (echo ? promptTexts[p] : "") + c.texts[i], "logprobs": NSNull(),
+                                         "finish_reason": Self.finishReason(c.finishes[i]), "stop_reason": Self.stopReason(c.finishes[i])]
+            if wantsLogprobs {
+                var lp = OpenAILogprobs.Completion()
+                if echo, let entries = c.promptLogprobs[p] {
+                    for (token, entry) in zip(prompts[p], entries) { lp.append(token, entry, tokenizer) }
+                }
+                for (token, entry) in zip(c.tokenIDs[i], c.logprobs[i]) { lp.append(token, entry, tokenizer) }
+                choice["logprobs"] = lp.json
+            }
+            if userPromptLogprobs != nil {
+                choice["prompt_logprobs"] = c.promptLogprobs[p].map { OpenAILogprobs.prompt(prompts[p], $0, tokenizer) } ?? NSNull()
+            }
+            return choice
         }
-        response["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens)
+        response["usage"] = Self.usage(prompt: promptTokens, completion: c.completionTokens)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: Self.jsonBytes(response)))
     }
 
@@ -190,34 +292,44 @@ extension OpenAIServer {
         return ["index": index, "delta": delta, "logprobs": NSNull(), "finish_reason": NSNull()]
     }
 
-    static func chatChunkChoice(_ o: ChoiceOutput) -> [String: Any] {
-        var delta: [String: Any] = [:]
-        if !o.output.text.isEmpty { delta["content"] = o.output.text }
-        var choice: [String: Any] = ["index": o.choice, "delta": delta, "logprobs": NSNull(), "finish_reason": finishReason(o.output.finish)]
-        if o.output.finish != nil { choice["stop_reason"] = stopReason(o.output.finish) }
-        return choice
-    }
-
     func chatCompletions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let data = try await self.body(request)
         let body = try decode(ChatCompletionRequest.self, from: data)
         try checkModel(body.model)
         let fields = try decode(SamplingFields.self, from: data)
         guard !body.messages.isEmpty else { throw ServerError.badRequest("messages must not be empty", param: "messages") }
-        let prompt = model.tokenizer.encode(try renderChat(body.messages, addGenerationPrompt: body.add_generation_prompt ?? true))
+        let raw = try Self.templateValue(data)
+        guard case let .object(root) = raw, let messages = root["messages"] else { throw ServerError.badRequest("missing field 'messages'", param: "messages") }
+        let continueFinal = body.continue_final_message ?? false
+        let text = try renderChat(messages, addGenerationPrompt: body.add_generation_prompt ?? !continueFinal,
+                                  continueFinalMessage: continueFinal, variables: try Self.templateVariables(raw))
+        // The template already wrote the special tokens (BOS and the like), as vLLM encodes chat.
+        let prompt = model.tokenizer.encode(text, addSpecialTokens: body.add_special_tokens ?? false)
+        guard !prompt.isEmpty else { throw ServerError.badRequest("the rendered conversation is empty", param: "messages") }
         // Chat without max_tokens may use the whole context, as in vLLM.
-        var parameters = try fields.parameters(maxTokens: body.max_completion_tokens ?? body.max_tokens)
+        var parameters = try fields.parameters(maxTokens: body.max_completion_tokens ?? body.max_tokens, defaults: generationDefaults)
+        let stream = body.stream ?? false
+        let wantsLogprobs = body.logprobs ?? false
+        let topK = body.top_logprobs ?? 0
+        if body.top_logprobs != nil, !wantsLogprobs {
+            throw ServerError.badRequest("when using `top_logprobs`, `logprobs` must be set to true.", param: "top_logprobs")
+        }
+        if wantsLogprobs { parameters.logprobs = topK }
+        if stream, parameters.promptLogprobs != nil {
+            throw ServerError.badRequest("prompt_logprobs is not available when stream is enabled", param: "prompt_logprobs")
+        }
         do { try parameters.validate(vocabularySize: model.model.vocabularySize) } catch { throw Self.mapEngineError(error) }
         if parameters.maxTokens == nil, prompt.count < maxModelLen { parameters.maxTokens = maxModelLen - prompt.count }
         let id = Self.requestID("chatcmpl")
+        logRequest(id, prompt: text, tokenIDs: [prompt], parameters)
         let outputs = try submitAll([prompt], parameters, priority: fields.priority ?? 0, id: id)
-        let chatHeader = Header(id: id, object: "chat.completion", created: Int(Date().timeIntervalSince1970), model: modelName)
-        let base = chatHeader.dictionary
+        let created = Int(Date().timeIntervalSince1970)
         let choices = parameters.n
+        let tokenizer = model.tokenizer
 
-        if body.stream ?? false {
+        if stream {
             let includeUsage = body.stream_options?.include_usage ?? false
-            let header = Header(id: chatHeader.id, object: "chat.completion.chunk", created: chatHeader.created, model: chatHeader.model)
+            let header = Header(id: id, object: "chat.completion.chunk", created: created, model: modelName)
             let promptCount = prompt.count
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
                 var completionTokens = 0
@@ -229,9 +341,14 @@ extension OpenAIServer {
                     }
                     for try await o in outputs {
                         completionTokens += o.output.tokenIDs.count
-                        guard !o.output.text.isEmpty || o.output.finish != nil else { continue }
+                        guard !o.output.text.isEmpty || o.output.finish != nil || (wantsLogprobs && !o.output.tokenIDs.isEmpty) else { continue }
+                        var delta: [String: Any] = [:]
+                        if !o.output.text.isEmpty { delta["content"] = o.output.text }
+                        var choice: [String: Any] = ["index": o.choice, "delta": delta, "logprobs": NSNull(), "finish_reason": Self.finishReason(o.output.finish)]
+                        if wantsLogprobs { choice["logprobs"] = OpenAILogprobs.chat(o.output.tokenIDs, o.output.logprobs, topK: topK, tokenizer) }
+                        if o.output.finish != nil { choice["stop_reason"] = Self.stopReason(o.output.finish) }
                         var chunk = header.dictionary
-                        chunk["choices"] = [Self.chatChunkChoice(o)]
+                        chunk["choices"] = [choice]
                         try await writer.write(Self.sse(chunk))
                     }
                     if includeUsage {
@@ -247,13 +364,17 @@ extension OpenAIServer {
             })
         }
 
-        let (texts, finishes, completionTokens) = try await Self.collect(outputs, choices: choices)
-        var response = base
+        let c = try await Self.collect(outputs, choices: choices)
+        var response = Header(id: id, object: "chat.completion", created: created, model: modelName).dictionary
         response["choices"] = (0..<choices).map { i in
-            ["index": i, "message": ["role": "assistant", "content": texts[i]], "logprobs": NSNull(),
-             "finish_reason": Self.finishReason(finishes[i]), "stop_reason": Self.stopReason(finishes[i])] as [String: Any]
+            ["index": i, "message": ["role": "assistant", "content": c.texts[i]],
+             "logprobs": wantsLogprobs ? OpenAILogprobs.chat(c.tokenIDs[i], c.logprobs[i], topK: topK, tokenizer) : NSNull(),
+             "finish_reason": Self.finishReason(c.finishes[i]), "stop_reason": Self.stopReason(c.finishes[i])] as [String: Any]
         }
-        response["usage"] = Self.usage(prompt: prompt.count, completion: completionTokens)
+        if parameters.promptLogprobs != nil {
+            response["prompt_logprobs"] = c.promptLogprobs[0].map { OpenAILogprobs.prompt(prompt, $0, tokenizer) } ?? NSNull()
+        }
+        response["usage"] = Self.usage(prompt: prompt.count, completion: c.completionTokens)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: Self.jsonBytes(response)))
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 public import Hummingbird
 public import Logging
+import Synchronization
 import TramChat
+import TramTemplate
 public import TramEngine
 public import TramModels
 import TramTokenizer
@@ -16,14 +18,37 @@ public struct ServerConfiguration: Sendable {
     public var apiKeys: [String]
     /// Largest request body accepted, in bytes.
     public var maxRequestBytes: Int
+    /// Requests allowed to wait for a slot; beyond it new requests get 503 (`--max-num-queued-reqs`).
+    public var maxNumQueuedRequests: Int?
+    /// Where request defaults come from (`--generation-config`).
+    public var generationConfig: GenerationConfigSource
+    /// Log each request's prompt and parameters (`--enable-log-requests`).
+    public var logRequests: Bool
+    /// A Jinja chat template replacing the model's (`--chat-template`).
+    public var chatTemplate: String?
 
-    public init(host: String = "127.0.0.1", port: Int = 8000, servedModelNames: [String], apiKeys: [String] = [], maxRequestBytes: Int = 16 << 20) {
+    public init(host: String = "127.0.0.1", port: Int = 8000, servedModelNames: [String], apiKeys: [String] = [], maxRequestBytes: Int = 16 << 20,
+                maxNumQueuedRequests: Int? = nil, generationConfig: GenerationConfigSource = .auto, logRequests: Bool = false, chatTemplate: String? = nil) {
         self.host = host
         self.port = port
         self.servedModelNames = servedModelNames
         self.apiKeys = apiKeys
         self.maxRequestBytes = maxRequestBytes
+        self.maxNumQueuedRequests = maxNumQueuedRequests
+        self.generationConfig = generationConfig
+        self.logRequests = logRequests
+        self.chatTemplate = chatTemplate
     }
+}
+
+/// vLLM's `--generation-config`: which sampling defaults fill fields a request leaves out.
+public enum GenerationConfigSource: Sendable, Equatable {
+    /// The model's `generation_config.json` (vLLM's default).
+    case auto
+    /// vLLM's own defaults only (temperature 1, top_p 1, …).
+    case vllm
+    /// Defaults read from a given file or directory.
+    case custom(GenerationDefaults)
 }
 
 /// The OpenAI-compatible HTTP surface over an engine: completions and chat completions (JSON or
@@ -37,27 +62,50 @@ public final class OpenAIServer: Sendable {
     public let engine: EngineLoop<EngineCore>
     public let configuration: ServerConfiguration
     public let maxModelLen: Int
-    let chatTemplate: ChatTemplate?
+    let chatTemplate: Result<ChatTemplate, ChatTemplateError>
     let created = Int(Date().timeIntervalSince1970)
+    let logger: Logger
+    /// Sampling defaults applied to fields a request leaves out.
+    let generationDefaults: GenerationDefaults
+    private let draining = Atomic<Bool>(false)
 
-    public init(model: LoadedModel, engine: EngineLoop<EngineCore>, maxModelLen: Int, configuration: ServerConfiguration) {
+    public init(model: LoadedModel, engine: EngineLoop<EngineCore>, maxModelLen: Int, configuration: ServerConfiguration,
+                logger: Logger = Logger(label: "tram.server")) {
         self.model = model
         self.engine = engine
         self.maxModelLen = maxModelLen
         self.configuration = configuration
+        self.logger = logger
+        switch configuration.generationConfig {
+        case .auto: generationDefaults = model.generationDefaults
+        case .vllm: generationDefaults = GenerationDefaults()
+        case let .custom(defaults): generationDefaults = defaults
+        }
         let tokenizer = model.tokenizer
-        chatTemplate = model.chatTemplate.flatMap {
-            try? ChatTemplate(source: $0, bosToken: tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) },
-                              eosToken: tokenizer.eosTokenID.flatMap { tokenizer.token(for: $0) })
+        let source = configuration.chatTemplate ?? model.chatTemplate
+        chatTemplate = Result { () throws(ChatTemplateError) in
+            guard let source else { throw .missing }
+            return try ChatTemplate(source: source, bosToken: tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) },
+                                    eosToken: tokenizer.eosTokenID.flatMap { tokenizer.token(for: $0) })
         }
     }
 
     var modelName: String { configuration.servedModelNames.first ?? model.name }
 
+    /// Stops taking generation requests (503) and reports unhealthy, so a shutdown can drain.
+    public func beginDraining() { draining.store(true, ordering: .relaxed) }
+    public var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    /// Whether the server can take requests: the engine runs and no shutdown is under way.
+    public var isHealthy: Bool { engine.isAlive && !isDraining }
+
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: AuthMiddleware(keys: configuration.apiKeys))
-        router.get("/health") { _, _ in HTTPResponse.Status.ok }
+        router.get("/health") { _, _ in
+            guard self.isHealthy else { throw ServerError.unavailable(self.isDraining ? "the server is shutting down" : "the engine is not running") }
+            return HTTPResponse.Status.ok
+        }
         router.get("/version") { _, _ in try self.json(["version": "0.1.0"]) }
         router.get("/v1/models") { _, _ in try self.models() }
         router.post("/v1/completions") { request, context in try await self.completions(request, context) }
@@ -67,9 +115,10 @@ public final class OpenAIServer: Sendable {
         return router
     }
 
-    public func makeApplication(logger: Logger) -> some ApplicationProtocol {
+    /// - Parameter onServerRunning: called once the socket listens (for start-up timing).
+    public func makeApplication(logger: Logger, onServerRunning: @escaping @Sendable () async -> Void = {}) -> some ApplicationProtocol {
         Application(router: makeRouter(), configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tram"),
-                    logger: logger)
+                    onServerRunning: { _ in await onServerRunning() }, logger: logger)
     }
 
     // MARK: - Helpers
@@ -121,7 +170,7 @@ public final class OpenAIServer: Sendable {
         case let e as ServerError: e
         case let e as EngineError:
             switch e {
-            case .shutdown: .unavailable(e.description)
+            case .shutdown, .queueFull: .unavailable(e.description)
             case .model: .internalError(e.description)
             default: .badRequest(e.description)
             }
@@ -149,17 +198,21 @@ public final class OpenAIServer: Sendable {
     }
 
     func tokenize(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let body = try await decode(TokenizeRequest.self, request, context)
+        let data = try await self.body(request)
+        let body = try decode(TokenizeRequest.self, from: data)
         try checkModel(body.model)
         let text: String
-        if let messages = body.messages {
-            text = try renderChat(messages, addGenerationPrompt: true)
+        if body.messages != nil {
+            let raw = try Self.templateValue(data)
+            guard case let .object(root) = raw, let messages = root["messages"] else { throw ServerError.badRequest("give 'prompt' or 'messages'") }
+            text = try renderChat(messages, addGenerationPrompt: body.add_generation_prompt ?? true,
+                                  continueFinalMessage: body.continue_final_message ?? false, variables: try Self.templateVariables(raw))
         } else if let prompt = body.prompt {
             text = prompt
         } else {
             throw ServerError.badRequest("give 'prompt' or 'messages'")
         }
-        let ids = model.tokenizer.encode(text, addSpecialTokens: body.add_special_tokens ?? true)
+        let ids = model.tokenizer.encode(text, addSpecialTokens: body.add_special_tokens ?? (body.messages == nil))
         struct Out: Encodable { var count: Int; var max_model_len: Int; var tokens: [Int] }
         return try json(Out(count: ids.count, max_model_len: maxModelLen, tokens: ids))
     }
@@ -174,15 +227,59 @@ public final class OpenAIServer: Sendable {
         return try json(["prompt": model.tokenizer.decode(body.tokens, skipSpecialTokens: false)])
     }
 
-    func renderChat(_ messages: [ChatCompletionRequest.Message], addGenerationPrompt: Bool) throws -> String {
-        guard let template = chatTemplate else {
-            throw ServerError.badRequest("the model has no chat template (or its template does not parse)")
+    /// The chat prompt for `messages` (the raw JSON values, so every field reaches the template).
+    func renderChat(
+        _ messages: Value, addGenerationPrompt: Bool, continueFinalMessage: Bool = false, variables: [String: Value] = [:]
+    ) throws -> String {
+        if addGenerationPrompt && continueFinalMessage {
+            throw ServerError.badRequest("Cannot set both `continue_final_message` and `add_generation_prompt` to True.", param: "continue_final_message")
+        }
+        let template: ChatTemplate
+        switch chatTemplate {
+        case let .success(t): template = t
+        case let .failure(error): throw ServerError.badRequest("\(error.description); pass one with --chat-template", param: "messages")
         }
         do {
-            return try template.render(messages.map { ChatMessage(role: $0.role, content: $0.content?.text ?? "") }, addGenerationPrompt: addGenerationPrompt)
+            return try template.render(conversation: Self.normalizedMessages(messages), addGenerationPrompt: addGenerationPrompt,
+                                       continueFinalMessage: continueFinalMessage, variables: variables)
         } catch {
             throw ServerError.badRequest(error.description, param: "messages")
         }
+    }
+
+    /// Messages as templates expect them: a content given as a list of parts becomes the text
+    /// of its text parts joined by newlines (vLLM's "string" content format).
+    static func normalizedMessages(_ messages: Value) -> Value {
+        guard case let .array(list) = messages else { return messages }
+        return .array(list.map { message in
+            guard case var .object(fields) = message, case let .array(parts)? = fields["content"] else { return message }
+            let texts = parts.compactMap { part -> String? in
+                guard case let .object(p) = part, p["type"] == .string("text"), case let .string(text)? = p["text"] else { return nil }
+                return text
+            }
+            fields["content"] = .string(texts.joined(separator: "\n"))
+            return .object(fields)
+        })
+    }
+
+    /// The template variables a chat request brings: `tools`, then `chat_template_kwargs`.
+    static func templateVariables(_ body: Value) throws -> [String: Value] {
+        guard case let .object(root) = body else { return [:] }
+        var variables: [String: Value] = [:]
+        if let tools = root["tools"], tools != Value.none { variables["tools"] = tools }
+        switch root["chat_template_kwargs"] {
+        case nil, Value.none?: break
+        case let .object(kwargs)?:
+            for (key, value) in kwargs.pairs { variables[key] = value }
+        default:
+            throw ServerError.badRequest("chat_template_kwargs must be an object", param: "chat_template_kwargs")
+        }
+        return variables
+    }
+
+    /// The body as template values, key order kept (as Python's json keeps it).
+    static func templateValue(_ data: Data) throws -> Value {
+        do { return try Value(json: data) } catch { throw ServerError.badRequest("the body is not valid JSON") }
     }
 }
 

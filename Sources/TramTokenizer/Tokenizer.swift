@@ -133,6 +133,15 @@ public final class Tokenizer: Sendable {
         return UTF8Repair.decode(bytes[...], final: true).text
     }
 
+    /// The raw bytes `id` decodes to in the middle of a text (a byte-level token may hold part of
+    /// a UTF-8 character). Empty for ids outside the vocabulary.
+    public func bytes(of id: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var atStart = false
+        table.append(id, skipSpecialTokens: false, to: &bytes, atStart: &atStart)
+        return bytes
+    }
+
     /// The id of the token spelled exactly `token` (as in the vocabulary, e.g. "Ġworld"), if any.
     public func tokenID(for token: String) -> Int? {
         let key = ByteString(token)

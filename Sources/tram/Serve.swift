@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import TramEngine
 import TramModels
 import TramServer
@@ -25,24 +26,157 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Accepted API key for /v1 (repeatable; also TRAM_API_KEY).")
     var apiKey: [String] = []
 
+    @Option(help: "A Jinja chat template file (or the template itself) replacing the model's.")
+    var chatTemplate: String?
+
+    @Option(help: "Defaults for sampling fields a request leaves out: auto (the model's generation_config.json), vllm (none), or a path to a generation_config.json or its folder.")
+    var generationConfig = "auto"
+
+    @Option(help: "Requests allowed to wait for a slot; more get 503 (default: no limit).")
+    var maxNumQueuedReqs: Int?
+
+    @Flag(help: "Log each request's prompt and sampling parameters.")
+    var enableLogRequests = false
+
+    @Option(help: "Seconds to let in-flight requests finish after SIGINT/SIGTERM before aborting them.")
+    var shutdownTimeout = 30.0
+
+    @Option(help: "Largest request body accepted, in bytes.")
+    var maxRequestBytes = 16 << 20
+
     @OptionGroup var engine: EngineOptions
+
+    func validate() throws {
+        if let q = maxNumQueuedReqs, q < 1 { throw ValidationError("--max-num-queued-reqs must be at least 1, got \(q)") }
+        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
+        guard maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes must be at least 1024") }
+    }
 
     func run() async throws {
         let logger = Logger(label: "tram")
-        let loaded = try loadModel(model, logger: logger)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var phases: [(String, Duration)] = []
+        func phase<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+            let t = clock.now
+            defer { phases.append((name, clock.now - t)) }
+            return try body()
+        }
+
+        let loaded = try phase("load model") { try loadModel(model, logger: logger) }
+        let templateSource = try phase("chat template") { try chatTemplate.map(Self.readChatTemplate) }
+        let generation = try Self.generationConfigSource(generationConfig)
         let core: EngineCore
-        do { core = try EngineCore(model: loaded, configuration: engine.configuration()) } catch { throw ValidationError("\(error)") }
-        logger.info("KV cache: \(core.kvSizing.numBlocks) blocks of \(core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: core.kvSizing.bytes))), up to \(core.kvSizing.maxCachedTokens) tokens; max model length \(core.maxModelLen)")
+        do { core = try phase("engine + KV cache") { try EngineCore(model: loaded, configuration: engine.configuration()) } } catch {
+            throw ValidationError("\(error)")
+        }
+        logger.info("model \(loaded.name): \(loaded.format), \(loaded.model.weightDescription); max model length \(core.maxModelLen)")
+        logger.info("KV cache: \(core.kvSizing.numBlocks) blocks of \(core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: core.kvSizing.bytes))), up to \(core.kvSizing.maxCachedTokens) tokens at once (\(String(format: "%.1f", Double(core.kvSizing.maxCachedTokens) / Double(core.maxModelLen)))× max model length)")
+        if case .auto = generation, !loaded.generationDefaults.isEmpty {
+            logger.info("default sampling parameters from generation_config.json: \(loaded.generationDefaults) (--generation-config vllm ignores them)")
+        }
         let statistics = StatisticsBox(logger: Logger(label: "tram.engine"))
         let loop = EngineLoop(core: core) { statistics.record($0.statistics) }
         var keys = apiKey
         if let env = ProcessInfo.processInfo.environment["TRAM_API_KEY"], !env.isEmpty { keys.append(env) }
         let names = servedModelName.isEmpty ? [loaded.name] : servedModelName
-        let server = OpenAIServer(model: loaded, engine: loop, maxModelLen: core.maxModelLen,
-                                  configuration: ServerConfiguration(host: host, port: port, servedModelNames: names, apiKeys: keys))
-        logger.info("serving \(names.joined(separator: ", ")) on http://\(host):\(port)")
-        try await server.makeApplication(logger: logger).runService()
+        let configuration = ServerConfiguration(
+            host: host, port: port, servedModelNames: names, apiKeys: keys, maxRequestBytes: maxRequestBytes,
+            maxNumQueuedRequests: maxNumQueuedReqs, generationConfig: generation, logRequests: enableLogRequests,
+            chatTemplate: templateSource)
+        let server = OpenAIServer(model: loaded, engine: loop, maxModelLen: core.maxModelLen, configuration: configuration,
+                                  logger: Logger(label: "tram.server"))
+        let summary = phases.map { "\($0.0) \(Self.milliseconds($0.1)) ms" }.joined(separator: ", ")
+        let (host, port) = (host, port)
+        let app = server.makeApplication(logger: logger) {
+            logger.info("serving \(names.joined(separator: ", ")) on http://\(host):\(port) — ready \(Self.milliseconds(clock.now - start)) ms after start (\(summary))")
+        }
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger))
+        let drain = Drain(server: server, loop: loop, group: group, timeout: shutdownTimeout, logger: logger)
+        drain.installSignalHandlers()
+        try await group.run()
         loop.shutdown()
+        logger.info("stopped")
+    }
+
+    /// `--chat-template`: a file's contents, or the argument itself when it is a template
+    /// (it holds Jinja delimiters) rather than a path, as vLLM accepts both.
+    static func readChatTemplate(_ argument: String) throws -> String {
+        if let data = FileManager.default.contents(atPath: argument) { return String(decoding: data, as: UTF8.self) }
+        if argument.contains("{{") || argument.contains("{%") { return argument }
+        throw ValidationError("--chat-template: cannot read '\(argument)'")
+    }
+
+    static func generationConfigSource(_ argument: String) throws -> GenerationConfigSource {
+        switch argument {
+        case "auto": return .auto
+        case "vllm": return .vllm
+        default:
+            do { return .custom(try GenerationDefaults(contentsOf: argument)) } catch {
+                throw ValidationError("--generation-config must be auto, vllm or a path to a generation_config.json: \(error.description)")
+            }
+        }
+    }
+
+    static func milliseconds(_ d: Duration) -> String { String(format: "%.0f", seconds(d) * 1000) }
+}
+
+/// SIGINT/SIGTERM handling: the first signal stops new requests (503, /health 503), lets the
+/// in-flight ones finish for up to `timeout`, aborts the rest (freeing their KV blocks), then
+/// stops the HTTP server. A second signal skips the wait.
+final class Drain: @unchecked Sendable {
+    private let server: OpenAIServer
+    private let loop: EngineLoop<EngineCore>
+    private let group: ServiceGroup
+    private let timeout: Double
+    private let logger: Logger
+    private let lock = NSLock()
+    private var signals = 0
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(server: OpenAIServer, loop: EngineLoop<EngineCore>, group: ServiceGroup, timeout: Double, logger: Logger) {
+        self.server = server
+        self.loop = loop
+        self.group = group
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    func installSignalHandlers() {
+        let queue = DispatchQueue(label: "tram.signals")
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [self] in received(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    private func received(_ number: Int32) {
+        let count = lock.withLock { signals += 1; return signals }
+        let name = number == SIGINT ? "SIGINT" : "SIGTERM"
+        if count > 1 {
+            logger.warning("\(name) again: aborting \(loop.numUnfinishedRequests) requests now")
+            stop()
+            return
+        }
+        server.beginDraining()
+        logger.info("\(name): draining \(loop.numUnfinishedRequests) in-flight requests (up to \(timeout) s); new requests get 503")
+        Task { [self] in
+            let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+            while loop.numUnfinishedRequests > 0, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            let left = loop.numUnfinishedRequests
+            if left > 0 { logger.warning("shutdown timeout: aborting \(left) unfinished requests") }
+            stop()
+        }
+    }
+
+    private func stop() {
+        loop.shutdown()
+        Task { await group.triggerGracefulShutdown() }
     }
 }
 

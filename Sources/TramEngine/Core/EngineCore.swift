@@ -68,6 +68,7 @@ public final class EngineCore: EngineCoreProtocol {
     }
 
     public var hasUnfinishedRequests: Bool { !samples.isEmpty }
+    public var numWaitingRequests: Int { scheduler.stats.numWaiting }
     package var stats: SchedulerStats { scheduler.stats }
 
     // MARK: - Requests

@@ -13,6 +13,12 @@ public protocol EngineCoreProtocol: AnyObject {
     var hasUnfinishedRequests: Bool { get }
     /// One engine iteration; returns each request's output of this step and whether it finished.
     func step() throws(EngineError) -> [StepOutput<Output>]
+    /// Requests accepted but not yet scheduled (for admission limits and health).
+    var numWaitingRequests: Int { get }
+}
+
+extension EngineCoreProtocol {
+    public var numWaitingRequests: Int { 0 }
 }
 
 /// What one request produced in one step.

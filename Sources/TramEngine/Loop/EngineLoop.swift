@@ -24,6 +24,13 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
     // Guarded by `condition`.
     private var inbox: [Command] = []
     private var stopped = false
+    /// Set when a step failed: the engine takes no more requests (vLLM's "engine dead").
+    private var failure: EngineError?
+    /// Adds in the inbox not yet handed to the core.
+    private var pendingAdds = 0
+    /// Published by the loop thread after each round: the core's waiting count and live requests.
+    private var publishedWaiting = 0
+    private var publishedLive = 0
     // Loop thread only.
     private var continuations: [String: Stream.Continuation] = [:]
     private let onStep: (@Sendable (Core) -> Void)?
@@ -51,6 +58,45 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
         return stream
     }
 
+    /// Like `submit`, but refuses at once, before anything is queued, when the engine no longer
+    /// runs or when `maxQueued` requests are already waiting (`--max-num-queued-reqs`).
+    public func trySubmit(_ request: Core.Request, id: String, maxQueued: Int? = nil) throws(EngineError) -> Stream {
+        let (stream, continuation) = Stream.makeStream()
+        continuation.onTermination = { [weak self] termination in
+            if case .cancelled = termination { self?.abort(id) }
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw failure }
+        guard !stopped else { throw .shutdown }
+        if let limit = maxQueued, publishedWaiting + pendingAdds >= limit { throw .queueFull(limit: limit) }
+        inbox.append(.add(id, request, continuation))
+        pendingAdds += 1
+        condition.signal()
+        return stream
+    }
+
+    /// Whether the loop still takes requests: false after `shutdown()` or a failed step.
+    public var isAlive: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !stopped && failure == nil
+    }
+
+    /// Requests submitted and not yet finished (queued, waiting or running).
+    public var numUnfinishedRequests: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return publishedLive + pendingAdds
+    }
+
+    /// Requests waiting to be scheduled, including those not yet handed to the core.
+    public var numWaitingRequests: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return publishedWaiting + pendingAdds
+    }
+
     /// Aborts a request (no-op when it already finished).
     public func abort(_ id: String) {
         enqueue(.abort(id))
@@ -63,11 +109,13 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
 
     private func enqueue(_ command: Command) {
         condition.lock()
-        if stopped {
+        if stopped || failure != nil {
+            let error = failure ?? .shutdown
             condition.unlock()
-            if case let .add(_, _, continuation) = command { continuation.finish(throwing: EngineError.shutdown) }
+            if case let .add(_, _, continuation) = command { continuation.finish(throwing: error) }
             return
         }
+        if case .add = command { pendingAdds += 1 }
         inbox.append(command)
         condition.signal()
         condition.unlock()
@@ -81,6 +129,7 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
             }
             let commands = inbox
             inbox.removeAll()
+            pendingAdds = 0
             condition.unlock()
 
             for command in commands {
@@ -108,9 +157,11 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
                         continuation.finish(throwing: EngineError.shutdown)
                     }
                     continuations.removeAll()
+                    publish()
                     return
                 }
             }
+            publish()
             guard core.hasUnfinishedRequests else { continue }
             do {
                 let outputs = try core.step()
@@ -123,14 +174,32 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
                     }
                 }
                 onStep?(core)
+                publish()
             } catch {
-                // A failed step is a bug or a broken model: fail every request rather than loop.
+                // A failed step is a bug or a broken model: fail every request, and take no more
+                // (vLLM's dead engine: /health turns 503 so a supervisor restarts the server).
+                condition.lock()
+                failure = error
+                let pending = inbox
+                inbox.removeAll()
+                pendingAdds = 0
+                condition.unlock()
+                for case let .add(_, _, continuation) in pending { continuation.finish(throwing: error) }
                 for (id, continuation) in continuations {
                     core.abort(id)
                     continuation.finish(throwing: error)
                 }
                 continuations.removeAll()
+                publish()
             }
         }
+    }
+
+    private func publish() {
+        let waiting = core.numWaitingRequests
+        condition.lock()
+        publishedWaiting = waiting
+        publishedLive = continuations.count
+        condition.unlock()
     }
 }
