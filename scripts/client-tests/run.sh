@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Runs the official `openai` Python client (test_openai_client.py, pytest) against live `tram serve`
+# instances on the default model (smollm2-135m-instruct, see scripts/fetch-model.sh):
+#   main   --api-key KEY --max-model-len 2048 --kv-cache-memory 512MiB: everything but the queue-full test
+#   queue  --max-num-seqs 1 --max-num-queued-reqs 1: the 503 test, kept apart so that its tiny
+#          queue cannot refuse the concurrency test's requests
+# Usage: scripts/client-tests/run.sh [TRAM_BINARY] [pytest args…]
+# (binary default: $TRAM_BIN, else .build/release/tram). Needs `pip install -r requirements.txt`
+# beside this file. Server logs go to $TRAM_TEST_LOGS (default: a temporary directory); a server
+# that does not come up, or any failing test, prints the tail of its log. Exits nonzero on failure.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+tram="${1:-${TRAM_BIN:-.build/release/tram}}"
+if [ $# -gt 0 ]; then shift; fi
+python="${PYTHON:-python3}"
+model="smollm2-135m-instruct"   # what `tram serve` without a MODEL argument serves
+key="tram-test-$RANDOM$RANDOM"
+startup_timeout="${TRAM_TEST_STARTUP_TIMEOUT:-120}"
+
+if [ ! -x "$tram" ]; then echo "run.sh: no tram binary at '$tram' (build it, or pass its path)" >&2; exit 2; fi
+logs="${TRAM_TEST_LOGS:-$(mktemp -d)}"
+mkdir -p "$logs"
+
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+show_log() {  # name
+    echo "---- last 40 lines of $logs/$1.log ----" >&2
+    tail -n 40 "$logs/$1.log" >&2 || true
+    echo "----" >&2
+}
+
+# start NAME PORT [flags…]: starts a server in the background, logging to $logs/NAME.log, and
+# waits until GET /health answers 200. Returns nonzero (after printing its log) if the server
+# exits or does not answer within $startup_timeout seconds.
+start() {
+    local name="$1" port="$2"
+    shift 2
+    "$tram" serve --host 127.0.0.1 --port "$port" "$@" >"$logs/$name.log" 2>&1 &
+    local pid=$!
+    pids+=("$pid")
+    local deadline=$((SECONDS + startup_timeout))
+    until curl -sf -o /dev/null "http://127.0.0.1:$port/health"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "run.sh: the $name server (tram serve --port $port $*) exited during start-up" >&2
+            show_log "$name"
+            return 1
+        fi
+        if [ $SECONDS -ge $deadline ]; then
+            echo "run.sh: the $name server did not answer /health within ${startup_timeout}s" >&2
+            show_log "$name"
+            return 1
+        fi
+        sleep 0.2
+    done
+    echo "run.sh: $name server up on port $port (pid $pid, log $logs/$name.log)"
+}
+
+main_port=$(free_port)
+start main "$main_port" --api-key "$key" --max-model-len 2048 --kv-cache-memory 512MiB
+export TRAM_TEST_SERVER="http://127.0.0.1:$main_port"
+
+# Without the queue server only its test fails (with a message saying why); the rest still run.
+queue_port=$(free_port)
+if start queue "$queue_port" --api-key "$key" --max-model-len 2048 --kv-cache-memory 512MiB --max-num-seqs 1 --max-num-queued-reqs 1; then
+    export TRAM_TEST_QUEUE_SERVER="http://127.0.0.1:$queue_port"
+    queue_ok=1
+else
+    unset TRAM_TEST_QUEUE_SERVER
+    queue_ok=0
+fi
+
+export TRAM_TEST_API_KEY="$key" TRAM_TEST_MODEL="$model"
+status=0
+"$python" -m pytest -q -p no:cacheprovider "$here/test_openai_client.py" "$@" || status=$?
+
+if [ $status -ne 0 ]; then
+    show_log main
+    [ $queue_ok -eq 1 ] && show_log queue
+fi
+[ $queue_ok -eq 1 ] || status=1
+exit $status
