@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import TramEngine
 import TramModels
 import TramTemplate
@@ -120,6 +121,14 @@ extension OpenAIServer {
         var completionTokens: Int { tokenIDs.reduce(0) { $0 + $1.count } }
     }
 
+    /// Gathers a non-streaming request's outputs; when the client hangs up first, the gathering
+    /// is cancelled, which drops the stream and aborts the request in the engine.
+    static func collect(_ outputs: AsyncThrowingStream<ChoiceOutput, any Error>, choices: Int, channel: any Channel) async throws -> Collected {
+        let task = Task { try await collect(outputs, choices: choices) }
+        channel.closeFuture.whenComplete { _ in task.cancel() }
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+
     static func collect(_ outputs: AsyncThrowingStream<ChoiceOutput, any Error>, choices: Int) async throws -> Collected {
         var c = Collected(texts: Array(repeating: "", count: choices), finishes: Array(repeating: nil, count: choices),
                           tokenIDs: Array(repeating: [], count: choices), logprobs: Array(repeating: [], count: choices))
@@ -153,7 +162,7 @@ extension OpenAIServer {
 
     // MARK: - /v1/completions
 
-    func completions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func completions(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let data = try await self.body(request)
         let body = try decode(CompletionRequest.self, from: data)
         try checkModel(body.model)
@@ -261,7 +270,7 @@ extension OpenAIServer {
             })
         }
 
-        let c = try await Self.collect(outputs, choices: choices)
+        let c = try await Self.collect(outputs, choices: choices, channel: context.channel)
         var response = header.dictionary
         response["choices"] = (0..<choices).map { i in
             let p = i / n
@@ -292,7 +301,7 @@ extension OpenAIServer {
         return ["index": index, "delta": delta, "logprobs": NSNull(), "finish_reason": NSNull()]
     }
 
-    func chatCompletions(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func chatCompletions(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let data = try await self.body(request)
         let body = try decode(ChatCompletionRequest.self, from: data)
         try checkModel(body.model)
@@ -364,7 +373,7 @@ extension OpenAIServer {
             })
         }
 
-        let c = try await Self.collect(outputs, choices: choices)
+        let c = try await Self.collect(outputs, choices: choices, channel: context.channel)
         var response = Header(id: id, object: "chat.completion", created: created, model: modelName).dictionary
         response["choices"] = (0..<choices).map { i in
             ["index": i, "message": ["role": "assistant", "content": c.texts[i]],

@@ -99,8 +99,8 @@ public final class OpenAIServer: Sendable {
     /// Whether the server can take requests: the engine runs and no shutdown is under way.
     public var isHealthy: Bool { engine.isAlive && !isDraining }
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.add(middleware: AuthMiddleware(keys: configuration.apiKeys))
         router.get("/health") { _, _ in
             guard self.isHealthy else { throw ServerError.unavailable(self.isDraining ? "the server is shutting down" : "the engine is not running") }
@@ -117,7 +117,8 @@ public final class OpenAIServer: Sendable {
 
     /// - Parameter onServerRunning: called once the socket listens (for start-up timing).
     public func makeApplication(logger: Logger, onServerRunning: @escaping @Sendable () async -> Void = {}) -> some ApplicationProtocol {
-        Application(router: makeRouter(), configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tram"),
+        Application(router: makeRouter(), server: .http1(additionalChannelHandlers: [HangUpHandler()]),
+                    configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tram"),
                     onServerRunning: { _ in await onServerRunning() }, logger: logger)
     }
 
@@ -132,7 +133,7 @@ public final class OpenAIServer: Sendable {
         }
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: ServerRequestContext) async throws -> T {
         try decode(T.self, from: await body(request))
     }
 
@@ -197,7 +198,7 @@ public final class OpenAIServer: Sendable {
         return try json(List(data: names.map { Model(id: $0, created: created, root: model.path, max_model_len: maxModelLen) }))
     }
 
-    func tokenize(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func tokenize(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let data = try await self.body(request)
         let body = try decode(TokenizeRequest.self, from: data)
         try checkModel(body.model)
@@ -217,7 +218,7 @@ public final class OpenAIServer: Sendable {
         return try json(Out(count: ids.count, max_model_len: maxModelLen, tokens: ids))
     }
 
-    func detokenize(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func detokenize(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let body = try await decode(DetokenizeRequest.self, request, context)
         try checkModel(body.model)
         let vocab = model.model.vocabularySize
@@ -287,7 +288,7 @@ public final class OpenAIServer: Sendable {
 struct AuthMiddleware: RouterMiddleware {
     let keys: [String]
 
-    func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: ServerRequestContext, next: (Request, ServerRequestContext) async throws -> Response) async throws -> Response {
         if !keys.isEmpty, request.uri.path.hasPrefix("/v1") {
             let header = request.headers[.authorization] ?? ""
             guard header.hasPrefix("Bearer "), keys.contains(String(header.dropFirst(7))) else { throw ServerError.unauthorized }

@@ -16,6 +16,7 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
     private enum Command {
         case add(String, Core.Request, Stream.Continuation)
         case abort(String)
+        case inspect(() -> Void)
         case shutdown
     }
 
@@ -97,6 +98,24 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
         return publishedWaiting + pendingAdds
     }
 
+    /// Runs `body` with the core on the loop thread between two steps (for tests and
+    /// diagnostics: the core is never touched from two threads). After shutdown it runs here.
+    public func inspect<T: Sendable>(_ body: @escaping @Sendable (Core) -> T) async -> T {
+        await withCheckedContinuation { (result: CheckedContinuation<T, Never>) in
+            let core = self.core
+            let command = Command.inspect { result.resume(returning: body(core)) }
+            condition.lock()
+            if stopped || failure != nil {
+                condition.unlock()
+                result.resume(returning: body(core))
+                return
+            }
+            inbox.append(command)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
     /// Aborts a request (no-op when it already finished).
     public func abort(_ id: String) {
         enqueue(.abort(id))
@@ -145,13 +164,15 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
                 case let .abort(id):
                     core.abort(id)
                     continuations.removeValue(forKey: id)?.finish()
+                case let .inspect(body):
+                    body()
                 case .shutdown:
                     condition.lock()
                     stopped = true
                     let pending = inbox
                     inbox.removeAll()
                     condition.unlock()
-                    for case let .add(_, _, continuation) in pending { continuation.finish(throwing: EngineError.shutdown) }
+                    Self.settle(pending, error: .shutdown)
                     for (id, continuation) in continuations {
                         core.abort(id)
                         continuation.finish(throwing: EngineError.shutdown)
@@ -184,13 +205,24 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
                 inbox.removeAll()
                 pendingAdds = 0
                 condition.unlock()
-                for case let .add(_, _, continuation) in pending { continuation.finish(throwing: error) }
+                Self.settle(pending, error: error)
                 for (id, continuation) in continuations {
                     core.abort(id)
                     continuation.finish(throwing: error)
                 }
                 continuations.removeAll()
                 publish()
+            }
+        }
+    }
+
+    /// Commands left in the inbox when the loop stops: adds fail, inspections still run.
+    private static func settle(_ commands: [Command], error: EngineError) {
+        for command in commands {
+            switch command {
+            case let .add(_, _, continuation): continuation.finish(throwing: error)
+            case let .inspect(body): body()
+            case .abort, .shutdown: break
             }
         }
     }
