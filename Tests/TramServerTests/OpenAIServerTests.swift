@@ -11,13 +11,15 @@ import TramTestSupport
 @Suite(.serialized) struct OpenAIServerTests {
     static let model: Result<LoadedModel, any Error> = Result { try ModelLoader.load(path: TestResources.realModelPath()) }
 
-    func withServer(apiKeys: [String] = [], _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func withServer(apiKeys: [String] = [], configure: (inout ServerConfiguration) -> Void = { _ in },
+                    _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let model = try Self.model.get()
         let core = try EngineCore(model: model, configuration: EngineConfiguration(maxModelLen: 512, kvCacheMemory: 32 << 20, threads: 2))
         let loop = EngineLoop(core: core)
         defer { loop.shutdown() }
-        let server = OpenAIServer(model: model, engine: loop, maxModelLen: 512,
-                                  configuration: ServerConfiguration(servedModelNames: ["smol"], apiKeys: apiKeys))
+        var configuration = ServerConfiguration(servedModelNames: ["smol"], apiKeys: apiKeys)
+        configure(&configuration)
+        let server = OpenAIServer(model: model, engine: loop, maxModelLen: 512, configuration: configuration)
         let app = Application(router: server.makeRouter())
         try await app.test(.router) { client in try await body(client) }
     }
