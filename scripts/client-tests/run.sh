@@ -4,6 +4,7 @@
 #   main   --api-key KEY --max-model-len 2048 --kv-cache-memory 512MiB: everything but the queue-full test
 #   queue  --max-num-seqs 1 --max-num-queued-reqs 1: the 503 test, kept apart so that its tiny
 #          queue cannot refuse the concurrency test's requests
+# The shutdown tests start (and signal) servers of their own from $TRAM_BIN.
 # Usage: scripts/client-tests/run.sh [TRAM_BINARY] [pytest args…]
 # (binary default: $TRAM_BIN, else .build/release/tram). Needs `pip install -r requirements.txt`
 # beside this file. Server logs go to $TRAM_TEST_LOGS (default: a temporary directory); a server
@@ -83,7 +84,7 @@ else
     queue_ok=0
 fi
 
-export TRAM_TEST_API_KEY="$key" TRAM_TEST_MODEL="$model"
+export TRAM_TEST_API_KEY="$key" TRAM_TEST_MODEL="$model" TRAM_BIN="$tram"
 status=0
 "$python" -m pytest -q -p no:cacheprovider "$here/test_openai_client.py" "$@" || status=$?
 

@@ -14,6 +14,10 @@ so the whole file runs in well under a minute on two cores.
 
 import json
 import os
+import signal
+import socket
+import subprocess
+import time
 import threading
 import urllib.error
 import urllib.request
@@ -456,3 +460,93 @@ def test_full_queue_is_503():
     # Once the queue drains the server takes requests again.
     r = queued.completions.create(model=MODEL, prompt=STORY, temperature=0, max_tokens=2)
     assert r.usage.completion_tokens == 2
+
+
+# MARK: - Shutdown (servers of their own, signalled)
+
+
+def start_own_server(*flags):
+    """Starts `tram serve` from $TRAM_BIN on a free port; returns (process, base URL)."""
+    binary = os.environ.get("TRAM_BIN")
+    assert binary, "TRAM_BIN is not set: run.sh sets it to the tram binary under test"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--max-model-len", "1024",
+                                "--kv-cache-memory", "256MiB", *flags],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert process.poll() is None, process.stdout.read()
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=2) as r:
+                if r.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("server did not start: " + process.stdout.read())
+
+
+def stream_in_background(base, max_tokens):
+    """Starts a streamed completion in a thread; returns (first-chunk event, result dict, thread)."""
+    own = openai.OpenAI(base_url=base + "/v1", api_key="none", max_retries=0, timeout=120)
+    first = threading.Event()
+    result = {}
+
+    def run():
+        text, finish = "", None
+        try:
+            for chunk in own.completions.create(model=MODEL, prompt=STORY, temperature=0, max_tokens=max_tokens,
+                                                stream=True, extra_body={"ignore_eos": True}):
+                if chunk.choices:
+                    text += chunk.choices[0].text
+                    finish = chunk.choices[0].finish_reason or finish
+                first.set()
+            result["text"], result["finish"] = text, finish
+        except Exception as e:  # noqa: BLE001 — the test inspects what happened
+            result["error"] = e
+            first.set()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return first, result, thread
+
+
+def test_sigterm_drains_in_flight_requests_then_exits():
+    process, base = start_own_server("--shutdown-timeout", "60")
+    try:
+        first, result, thread = stream_in_background(base, 48)
+        assert first.wait(60), "no first chunk"
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        # Draining: unhealthy, and new work is refused with 503.
+        status, _ = http("GET", "/health", key=None, server=base)
+        assert status == 503
+        status, body = http("POST", "/v1/completions", {"model": MODEL, "prompt": "Hi", "max_tokens": 1}, key=None, server=base)
+        assert status == 503, body
+        thread.join(120)
+        assert "error" not in result, result.get("error")
+        assert result["finish"] == "length"
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_shutdown_timeout_aborts_what_is_left():
+    process, base = start_own_server("--shutdown-timeout", "0.5")
+    try:
+        first, result, thread = stream_in_background(base, 900)
+        assert first.wait(60), "no first chunk"
+        started = time.time()
+        process.send_signal(signal.SIGINT)
+        thread.join(60)
+        # The stream ends with an error event instead of 900 tokens, and the server exits.
+        assert isinstance(result.get("error"), openai.APIError), result
+        assert process.wait(30) == 0
+        assert time.time() - started < 15
+    finally:
+        if process.poll() is None:
+            process.kill()
