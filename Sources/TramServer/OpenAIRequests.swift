@@ -23,75 +23,23 @@ enum PromptInput: Decodable {
     }
 }
 
-/// `stop`: one string or a list.
-struct StopInput: Decodable {
-    var values: [String]
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let s = try? c.decode(String.self) { values = [s] } else { values = try c.decode([String].self) }
-    }
-}
-
 struct StreamOptions: Decodable {
     var include_usage: Bool?
 }
 
-/// Sampling fields shared by both endpoints: OpenAI's plus vLLM's extras. Unknown fields are ignored.
-struct SamplingFields: Decodable {
-    var temperature: Double?
-    var top_p: Double?
-    var n: Int?
-    var stop: StopInput?
-    var seed: Int?
-    var presence_penalty: Double?
-    var frequency_penalty: Double?
-    var logit_bias: [String: Double]?
-    var top_k: Int?
-    var min_p: Double?
-    var repetition_penalty: Double?
-    var ignore_eos: Bool?
-    var min_tokens: Int?
-    var stop_token_ids: [Int]?
-    var skip_special_tokens: Bool?
-    var include_stop_str_in_output: Bool?
-    var priority: Int?
-    var prompt_logprobs: Int?
-
-    /// The engine's parameters; fields the request leaves out come from `defaults` (the model's
-    /// `generation_config.json` under `--generation-config auto`), then from vLLM's defaults.
+extension SamplingFields {
+    /// The engine's parameters for an HTTP request; fields the request leaves out come from
+    /// `defaults` (the model's `generation_config.json` under `--generation-config auto`), then
+    /// from vLLM's defaults.
     func parameters(maxTokens: Int?, defaults: GenerationDefaults = GenerationDefaults()) throws(ServerError) -> SamplingParameters {
         if let t = temperature, !(0...2).contains(t) {
             throw .badRequest("temperature must be in [0, 2], got \(t).", param: "temperature")
         }
-        var p = SamplingParameters(temperature: temperature ?? defaults.temperature ?? 1, topP: top_p ?? defaults.topP ?? 1,
-                                   topK: top_k ?? defaults.topK, maxTokens: maxTokens)
+        var base = SamplingParameters(temperature: defaults.temperature ?? 1, topP: defaults.topP ?? 1, topK: defaults.topK,
+                                      minP: defaults.minP ?? 0, repetitionPenalty: defaults.repetitionPenalty ?? 1, maxTokens: maxTokens)
         // The model's max_new_tokens caps max_tokens, as in vLLM.
-        if let cap = defaults.maxNewTokens { p.maxTokens = min(maxTokens ?? cap, cap) }
-        p.n = n ?? 1
-        if let s = seed {
-            guard let v = UInt64(exactly: s < 0 ? -s : s) else { throw .badRequest("seed is out of range", param: "seed") }
-            p.seed = v
-        }
-        p.stop = stop?.values ?? []
-        p.presencePenalty = presence_penalty ?? 0
-        p.frequencyPenalty = frequency_penalty ?? 0
-        p.repetitionPenalty = repetition_penalty ?? defaults.repetitionPenalty ?? 1
-        p.minP = min_p ?? defaults.minP ?? 0
-        p.promptLogprobs = prompt_logprobs
-        p.ignoreEOS = ignore_eos ?? false
-        p.minTokens = min_tokens ?? 0
-        p.stopTokenIDs = stop_token_ids ?? []
-        p.skipSpecialTokens = skip_special_tokens ?? true
-        p.includeStopStrInOutput = include_stop_str_in_output ?? false
-        if let bias = logit_bias {
-            var b: [Int: Float] = [:]
-            for (k, v) in bias {
-                guard let id = Int(k) else { throw .badRequest("logit_bias keys must be token ids, got '\(k)'", param: "logit_bias") }
-                b[id] = Float(v)
-            }
-            p.logitBias = b
-        }
-        return p
+        if let cap = defaults.maxNewTokens { base.maxTokens = min(maxTokens ?? cap, cap) }
+        do { return try apply(to: base) } catch { throw .badRequest(error.description) }
     }
 }
 

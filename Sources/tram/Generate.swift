@@ -77,7 +77,8 @@ struct Generate: ParsableCommand {
     /// Streams one completion as the engine produces it.
     func runOne(_ core: EngineCore, _ loaded: LoadedModel, prompt: String, parameters: SamplingParameters, logger: Logger) throws {
         let text = chat ? try renderChat(loaded, [ChatMessage(role: "user", content: prompt)]) : prompt
-        let ids = loaded.tokenizer.encode(text)
+        // A rendered chat already holds its special tokens, as the server encodes it.
+        let ids = loaded.tokenizer.encode(text, addSpecialTokens: !chat)
         let clock = ContinuousClock()
         let start = clock.now
         var firstToken: ContinuousClock.Instant?
@@ -124,7 +125,7 @@ struct Generate: ParsableCommand {
                 let ids: [Int]
                 if let messages = line.messages {
                     text = try renderChat(loaded, messages.map { ChatMessage(role: $0.role, content: $0.content) })
-                    ids = loaded.tokenizer.encode(text!)
+                    ids = loaded.tokenizer.encode(text!, addSpecialTokens: false)
                 } else if let p = line.prompt {
                     text = p
                     ids = loaded.tokenizer.encode(p)
@@ -133,7 +134,7 @@ struct Generate: ParsableCommand {
                 } else {
                     throw ValidationError("needs \"prompt\", \"prompt_token_ids\" or \"messages\"")
                 }
-                let parameters = line.parameters(defaults: defaults)
+                let parameters = try line.parameters(defaults: defaults)
                 try parameters.validate(vocabularySize: loaded.model.vocabularySize)
                 requests.append(EngineRequest(promptTokenIDs: ids, parameters: parameters, priority: line.priority ?? 0))
                 lineNumbers.append(number)
