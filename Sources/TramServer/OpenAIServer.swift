@@ -27,7 +27,7 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// The OpenAI-compatible HTTP surface over an engine: completions and chat completions (JSON or
-/// server-sent events), models, health, tokenize/detokenize, version.
+/// server-sent events), models, health, tokenize/detokenize, version, and Prometheus metrics.
 ///
 /// A handler validates and tokenizes, then submits to the engine and relays its outputs. When
 /// the client goes away the handler's task is cancelled, its stream is dropped, and the engine
@@ -37,11 +37,15 @@ public final class OpenAIServer: Sendable {
     public let engine: EngineLoop<EngineCore>
     public let configuration: ServerConfiguration
     public let maxModelLen: Int
+    /// Served at `GET /metrics` when given; the engine loop's `onStep` must feed it.
+    public let metrics: EngineMetrics?
     let chatTemplate: ChatTemplate?
     let created = Int(Date().timeIntervalSince1970)
 
-    public init(model: LoadedModel, engine: EngineLoop<EngineCore>, maxModelLen: Int, configuration: ServerConfiguration) {
+    public init(model: LoadedModel, engine: EngineLoop<EngineCore>, maxModelLen: Int, configuration: ServerConfiguration,
+                metrics: EngineMetrics? = nil) {
         self.model = model
+        self.metrics = metrics
         self.engine = engine
         self.maxModelLen = maxModelLen
         self.configuration = configuration
@@ -59,6 +63,7 @@ public final class OpenAIServer: Sendable {
         router.add(middleware: AuthMiddleware(keys: configuration.apiKeys))
         router.get("/health") { _, _ in HTTPResponse.Status.ok }
         router.get("/version") { _, _ in try self.json(["version": "0.1.0"]) }
+        if let metrics { router.get("/metrics") { _, _ in self.prometheus(metrics) } }
         router.get("/v1/models") { _, _ in try self.models() }
         router.post("/v1/completions") { request, context in try await self.completions(request, context) }
         router.post("/v1/chat/completions") { request, context in try await self.chatCompletions(request, context) }

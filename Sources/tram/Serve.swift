@@ -34,12 +34,18 @@ struct Serve: AsyncParsableCommand {
         do { core = try EngineCore(model: loaded, configuration: engine.configuration()) } catch { throw ValidationError("\(error)") }
         logger.info("KV cache: \(core.kvSizing.numBlocks) blocks of \(core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: core.kvSizing.bytes))), up to \(core.kvSizing.maxCachedTokens) tokens; max model length \(core.maxModelLen)")
         let statistics = StatisticsBox(logger: Logger(label: "tram.engine"))
-        let loop = EngineLoop(core: core) { statistics.record($0.statistics) }
+        core.collectsIterationStatistics = true
+        let metrics = EngineMetrics(maxModelLen: core.maxModelLen)
+        let loop = EngineLoop(core: core) { core in
+            statistics.record(core.statistics)
+            metrics.record(core)
+        }
         var keys = apiKey
         if let env = ProcessInfo.processInfo.environment["TRAM_API_KEY"], !env.isEmpty { keys.append(env) }
         let names = servedModelName.isEmpty ? [loaded.name] : servedModelName
         let server = OpenAIServer(model: loaded, engine: loop, maxModelLen: core.maxModelLen,
-                                  configuration: ServerConfiguration(host: host, port: port, servedModelNames: names, apiKeys: keys))
+                                  configuration: ServerConfiguration(host: host, port: port, servedModelNames: names, apiKeys: keys),
+                                  metrics: metrics)
         logger.info("serving \(names.joined(separator: ", ")) on http://\(host):\(port)")
         try await server.makeApplication(logger: logger).runService()
         loop.shutdown()
