@@ -52,7 +52,7 @@ public enum GenerationConfigSource: Sendable, Equatable {
 }
 
 /// The OpenAI-compatible HTTP surface over an engine: completions and chat completions (JSON or
-/// server-sent events), models, health, tokenize/detokenize, version.
+/// server-sent events), models, health, tokenize/detokenize, version, and Prometheus metrics.
 ///
 /// A handler validates and tokenizes, then submits to the engine and relays its outputs. When
 /// the client goes away the handler's task is cancelled, its stream is dropped, and the engine
@@ -62,6 +62,8 @@ public final class OpenAIServer: Sendable {
     public let engine: EngineLoop<EngineCore>
     public let configuration: ServerConfiguration
     public let maxModelLen: Int
+    /// Served at `GET /metrics` when given; the engine loop's `onStep` must feed it.
+    public let metrics: EngineMetrics?
     let chatTemplate: Result<ChatTemplate, ChatTemplateError>
     let created = Int(Date().timeIntervalSince1970)
     let logger: Logger
@@ -70,8 +72,9 @@ public final class OpenAIServer: Sendable {
     private let draining = Atomic<Bool>(false)
 
     public init(model: LoadedModel, engine: EngineLoop<EngineCore>, maxModelLen: Int, configuration: ServerConfiguration,
-                logger: Logger = Logger(label: "tram.server")) {
+                metrics: EngineMetrics? = nil, logger: Logger = Logger(label: "tram.server")) {
         self.model = model
+        self.metrics = metrics
         self.engine = engine
         self.maxModelLen = maxModelLen
         self.configuration = configuration
@@ -107,6 +110,7 @@ public final class OpenAIServer: Sendable {
             return HTTPResponse.Status.ok
         }
         router.get("/version") { _, _ in try self.json(["version": "0.1.0"]) }
+        if let metrics { router.get("/metrics") { _, _ in self.prometheus(metrics) } }
         router.get("/v1/models") { _, _ in try self.models() }
         router.post("/v1/completions") { request, context in try await self.completions(request, context) }
         router.post("/v1/chat/completions") { request, context in try await self.chatCompletions(request, context) }

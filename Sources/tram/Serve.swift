@@ -76,7 +76,12 @@ struct Serve: AsyncParsableCommand {
             logger.info("default sampling parameters from generation_config.json: \(loaded.generationDefaults) (--generation-config vllm ignores them)")
         }
         let statistics = StatisticsBox(logger: Logger(label: "tram.engine"))
-        let loop = EngineLoop(core: core) { statistics.record($0.statistics) }
+        core.collectsIterationStatistics = true
+        let metrics = EngineMetrics(maxModelLen: core.maxModelLen)
+        let loop = EngineLoop(core: core) { core in
+            statistics.record(core.statistics)
+            metrics.record(core)
+        }
         var keys = apiKey
         if let env = ProcessInfo.processInfo.environment["TRAM_API_KEY"], !env.isEmpty { keys.append(env) }
         let names = servedModelName.isEmpty ? [loaded.name] : servedModelName
@@ -85,7 +90,7 @@ struct Serve: AsyncParsableCommand {
             maxNumQueuedRequests: maxNumQueuedReqs, generationConfig: generation, logRequests: enableLogRequests,
             chatTemplate: templateSource)
         let server = OpenAIServer(model: loaded, engine: loop, maxModelLen: core.maxModelLen, configuration: configuration,
-                                  logger: Logger(label: "tram.server"))
+                                  metrics: metrics, logger: Logger(label: "tram.server"))
         let summary = phases.map { "\($0.0) \(Self.milliseconds($0.1)) ms" }.joined(separator: ", ")
         let (host, port) = (host, port)
         let app = server.makeApplication(logger: logger) {

@@ -22,6 +22,11 @@ public final class EngineCore: EngineCoreProtocol {
     private var parents: [String: ParentState] = [:]
     private var seedCounter: UInt64
     public private(set) var statistics = EngineStatistics()
+    /// Whether steps and aborts record `IterationStatistics` until `takeIterationStatistics()`
+    /// drains them. Off by default, since undrained records would only grow; turn it on before
+    /// adding requests (a metrics endpoint does, draining after every step).
+    public var collectsIterationStatistics = false
+    private var iteration = IterationStatistics()
 
     /// Per scheduler request: how to sample it and how to turn its tokens into text.
     struct SampleState {
@@ -34,6 +39,7 @@ public final class EngineCore: EngineCoreProtocol {
         var promptLogprobs: [TokenLogprobs?]?
         var cachedPromptTokens: Int?
         var reportedPromptLogprobs = false
+        var timing: SampleTiming
     }
 
     struct ParentState {
@@ -109,6 +115,7 @@ public final class EngineCore: EngineCoreProtocol {
         // Prompt logprobs need every prompt row computed: such requests skip the prefix cache.
         let salt = p.promptLogprobs != nil ? "prompt-logprobs:\(id)" : request.cacheSalt
         var ids: [RequestID] = []
+        let now = ContinuousClock.now
         for index in 0..<p.n {
             let rid = RequestID(index == 0 ? id : "\(id)#\(index)")
             var sp = p
@@ -129,7 +136,8 @@ public final class EngineCore: EngineCoreProtocol {
                 parent: id, index: index, sampler: Sampler(parameters: sp, eosTokenIDs: model.eosTokenIDs),
                 detokenizer: IncrementalDetokenizer(tokenizer: model.tokenizer, parameters: sp, eosTokenIDs: model.eosTokenIDs, maxTokens: maxTokens),
                 wantsPenaltyHistory: sp.hasPenalties, promptTokenIDs: sp.hasPenalties ? prompt : [],
-                promptLogprobs: index == 0 && p.promptLogprobs != nil ? [nil] : nil)
+                promptLogprobs: index == 0 && p.promptLogprobs != nil ? [nil] : nil,
+                timing: SampleTiming(arrival: request.arrivalTime, queued: now, promptTokens: prompt.count))
         }
         parents[id] = ParentState(live: Set(ids), promptTokenCount: prompt.count)
     }
@@ -137,8 +145,19 @@ public final class EngineCore: EngineCoreProtocol {
     public func abort(_ id: String) {
         guard let parent = parents.removeValue(forKey: id) else { return }
         _ = scheduler.finishRequests(parent.live, reason: .abort)
-        for r in parent.live { samples.removeValue(forKey: r) }
+        let now = ContinuousClock.now
+        for r in parent.live {
+            let state = samples.removeValue(forKey: r)
+            if collectsIterationStatistics, let state { iteration.finished.append(state.timing.finished(.abort, at: now)) }
+        }
         refreshStatistics()
+    }
+
+    /// The iteration statistics recorded since the last call (see `collectsIterationStatistics`).
+    public func takeIterationStatistics() -> IterationStatistics {
+        let taken = iteration
+        iteration = IterationStatistics()
+        return taken
     }
 
     private func refreshStatistics() {
@@ -157,11 +176,14 @@ public final class EngineCore: EngineCoreProtocol {
         let plan = scheduler.schedule()
         defer { refreshStatistics() }
         guard !plan.scheduled.isEmpty else { return [] }
+        let started = ContinuousClock.now
         statistics.steps += 1
+        var stepPromptTokens = 0
         for s in plan.scheduled {
             let prompt = scheduler.requests[s.id]?.numPromptTokens ?? 0
-            statistics.promptTokens += max(0, min(s.numComputedTokens + s.numNewTokens, prompt) - s.numComputedTokens)
+            stepPromptTokens += max(0, min(s.numComputedTokens + s.numNewTokens, prompt) - s.numComputedTokens)
         }
+        statistics.promptTokens += stepPromptTokens
         let promptLength = { (id: RequestID) in self.scheduler.requests[id]?.numPromptTokens ?? 0 }
 
         // Which rows of each chunk need logits: the last row when a token is sampled, plus the
@@ -179,7 +201,10 @@ public final class EngineCore: EngineCoreProtocol {
             }
             if s.samplesToken, rows.last != s.numNewTokens - 1 { rows.append(s.numNewTokens - 1) }
             chunks.append(.init(tokens: s.tokenIDs, start: s.numComputedTokens, blockTable: s.blockTable, logitRows: rows))
-            if samples[s.id]?.cachedPromptTokens == nil { samples[s.id]?.cachedPromptTokens = s.numComputedTokens }
+            if samples[s.id]?.cachedPromptTokens == nil {
+                samples[s.id]?.cachedPromptTokens = s.numComputedTokens
+                samples[s.id]?.timing.scheduled = started
+            }
         }
 
         let vocab = model.model.vocabularySize
@@ -236,6 +261,8 @@ public final class EngineCore: EngineCoreProtocol {
         for (id, s) in zip(sampledIDs, sampled) { tokens[id] = [Int32(s.tokenID)] }
         let logprobsByID = Dictionary(uniqueKeysWithValues: zip(sampledIDs, sampled.map(\.logprobs)))
         let updates = scheduler.updateFromOutput(plan, sampledTokens: tokens)
+        let now = ContinuousClock.now
+        var stepGeneratedTokens = 0
 
         var results: [StepOutput<RequestOutput>] = []
         var stopStringFinished: [RequestID] = []
@@ -247,6 +274,10 @@ public final class EngineCore: EngineCoreProtocol {
                 let delta = state.detokenizer.append(Int(token))
                 text += delta.text
                 if let f = delta.finish { finish = f }
+            }
+            if collectsIterationStatistics {
+                stepGeneratedTokens += update.newTokenIDs.count
+                state.timing.produced(update.newTokenIDs.count, at: now, into: &iteration)
             }
             if finish != nil, update.finishReason == nil { stopStringFinished.append(update.id) }
             if finish == nil, let reason = update.finishReason {
@@ -266,7 +297,8 @@ public final class EngineCore: EngineCoreProtocol {
                 promptLogprobs: promptLogprobs, finish: finish,
                 promptTokenCount: parents[state.parent]?.promptTokenCount ?? 0, cachedPromptTokenCount: state.cachedPromptTokens ?? 0)
             var parentFinished = false
-            if finish != nil {
+            if let finish {
+                if collectsIterationStatistics { iteration.finished.append(state.timing.finished(finish.reason, at: now)) }
                 samples.removeValue(forKey: update.id)
                 parents[state.parent]?.live.remove(update.id)
                 if parents[state.parent]?.live.isEmpty ?? true {
@@ -281,6 +313,7 @@ public final class EngineCore: EngineCoreProtocol {
             results.append(StepOutput(requestID: state.parent, output: output, finished: parentFinished))
         }
         if !stopStringFinished.isEmpty { _ = scheduler.finishRequests(stopStringFinished, reason: .stop) }
+        if collectsIterationStatistics { iteration.stepTokens.append(stepPromptTokens + stepGeneratedTokens) }
         return results
     }
 }

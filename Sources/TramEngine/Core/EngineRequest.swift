@@ -6,12 +6,18 @@ public struct EngineRequest: Sendable {
     public var priority: Int
     /// Requests with different salts never share prefix-cache blocks.
     public var cacheSalt: String?
+    /// When the request arrived, by default when it was made: time to first token and end-to-end
+    /// latency count from here, as vLLM's count from its frontend's arrival time, so that the
+    /// wait for the engine thread to take it (up to a step) is included.
+    public var arrivalTime: ContinuousClock.Instant
 
-    public init(promptTokenIDs: [Int], parameters: SamplingParameters, priority: Int = 0, cacheSalt: String? = nil) {
+    public init(promptTokenIDs: [Int], parameters: SamplingParameters, priority: Int = 0, cacheSalt: String? = nil,
+                arrivalTime: ContinuousClock.Instant = .now) {
         self.promptTokenIDs = promptTokenIDs
         self.parameters = parameters
         self.priority = priority
         self.cacheSalt = cacheSalt
+        self.arrivalTime = arrivalTime
     }
 }
 

@@ -36,8 +36,9 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
     private var continuations: [String: Stream.Continuation] = [:]
     private let onStep: (@Sendable (Core) -> Void)?
 
-    /// - Parameter onStep: called on the loop thread after each step, with the core, so that
-    ///   statistics can be read safely (for metrics and logging).
+    /// - Parameter onStep: called on the loop thread after each step (before its outputs are
+    ///   handed out) and after each batch of aborts (which may leave nothing to step), with the
+    ///   core, so that statistics can be read safely (for metrics and logging).
     public init(core: Core, name: String = "tram-engine", onStep: (@Sendable (Core) -> Void)? = nil) {
         self.core = core
         self.onStep = onStep
@@ -151,6 +152,7 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
             pendingAdds = 0
             condition.unlock()
 
+            var aborted = false
             for command in commands {
                 switch command {
                 case let .add(id, request, continuation):
@@ -164,6 +166,7 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
                 case let .abort(id):
                     core.abort(id)
                     continuations.removeValue(forKey: id)?.finish()
+                    aborted = true
                 case let .inspect(body):
                     body()
                 case .shutdown:
@@ -182,10 +185,14 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
                     return
                 }
             }
+            if aborted { onStep?(core) }
             publish()
             guard core.hasUnfinishedRequests else { continue }
             do {
                 let outputs = try core.step()
+                // Before the outputs go out, so a client that has seen its last token and then
+                // asks for metrics finds its request counted.
+                onStep?(core)
                 for o in outputs {
                     guard let continuation = continuations[o.requestID] else { continue }
                     continuation.yield(o.output)
@@ -194,7 +201,6 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
                         continuations.removeValue(forKey: o.requestID)
                     }
                 }
-                onStep?(core)
                 publish()
             } catch {
                 // A failed step is a bug or a broken model: fail every request, and take no more

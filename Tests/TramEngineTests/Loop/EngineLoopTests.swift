@@ -81,6 +81,36 @@ final class CountingCore: EngineCoreProtocol, @unchecked Sendable {
         #expect(try await collect(loop.submit(2, id: "after")) == [1, 2])
     }
 
+    /// `onStep` sees each step before its outputs reach the consumers, and sees an abort even
+    /// when it leaves nothing to step: metrics never lag what clients have been told.
+    @Test func onStepRunsBeforeOutputsAndAfterAborts() async throws {
+        final class Seen: @unchecked Sendable {
+            private let lock = NSLock()
+            private var calls: [Int] = []
+            func append(_ live: Int) { lock.withLock { calls.append(live) } }
+            var all: [Int] { lock.withLock { calls } }
+        }
+        let core = CountingCore()
+        core.stepDelay = 0.002
+        let seen = Seen()
+        let loop = EngineLoop(core: core) { seen.append($0.live) }
+        defer { loop.shutdown() }
+        // In a task of its own, so that the stream is surely gone when it ends.
+        let received = try await Task {
+            var received = 0
+            for try await _ in loop.submit(1_000_000, id: "long") {
+                received += 1
+                #expect(seen.all.count >= received)
+                if received == 3 { break }
+            }
+            return received
+        }.value
+        #expect(received == 3)
+        for _ in 0..<500 where seen.all.last != 0 { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(core.aborted == ["long"])
+        #expect(seen.all.last == 0)
+    }
+
     @Test func shutdownEndsUnfinishedStreams() async throws {
         let core = CountingCore()
         core.stepDelay = 0.002
