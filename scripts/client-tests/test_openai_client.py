@@ -550,3 +550,30 @@ def test_shutdown_timeout_aborts_what_is_left():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def scrape(server=SERVER):
+    with urllib.request.urlopen(server + "/metrics", timeout=30) as r:
+        assert r.headers["content-type"].startswith("text/plain")
+        lines = r.read().decode().splitlines()
+    values = {}
+    for line in lines:
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def test_metrics_count_what_was_served():
+    label = f'model_name="{MODEL}"'
+    before = scrape()
+    r = complete(STORY, max_tokens=5, extra_body={"ignore_eos": True})
+    after = scrape()
+    key = f'tram:request_success_total{{finished_reason="length",{label}}}'
+    assert after[key] >= before.get(key, 0) + 1
+    generated = f"tram:generation_tokens_total{{{label}}}"
+    assert after[generated] >= before[generated] + r.usage.completion_tokens
+    for gauge in ("num_requests_running", "num_requests_waiting", "kv_cache_usage_perc"):
+        assert f"tram:{gauge}{{{label}}}" in after
+    for histogram in ("time_to_first_token_seconds", "e2e_request_latency_seconds", "inter_token_latency_seconds"):
+        assert after[f"tram:{histogram}_count{{{label}}}"] >= 1
