@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Tram against llama.cpp's llama-server, measured in one run on one machine; writes BENCHMARKS.md.
+
+Every figure comes from `tram bench serve` (vLLM's definitions) against each server in turn, on
+the same GGUF file, with the load generator sharing the machine's cores as a real client would.
+
+    scripts/bench/compare.py --llama-server /path/to/llama-server [--runs 3] [--out BENCHMARKS.md]
+
+Scenarios (the performance issue's targets):
+  c32      32 concurrent clients, 128-token prompts, 128 output tokens, streamed
+  c1       1 client, same shape
+  ttft512  1 client, 512-token prompts, 16 output tokens (time to first token of a long prompt)
+  seqs1    Tram with --max-num-seqs 1 under the c32 load (what continuous batching buys)
+  startup  `tram serve` start to the first successful completion, warm page cache
+
+Each scenario runs `--runs` times per server; the tables quote medians and the spread.
+Needs: a release build of tram (`swift build -c release`), the model (scripts/fetch-model.sh).
+llama-server is built outside the repository (see BENCHMARKS.md, "Peer"); none of it is committed.
+"""
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_MODEL = os.path.join(os.environ.get("TRAM_CACHE", os.path.expanduser("~/.cache/tram")),
+                             "models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+
+SCENARIOS = {
+    # name: (max concurrency, input len, output len, prompts)
+    "c32": (32, 128, 128, 64),
+    "c1": (1, 128, 128, 8),
+    "ttft512": (1, 512, 16, 8),
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url, process, timeout=300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.args}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+class Server:
+    def __init__(self, name, argv, log_dir):
+        self.name, self.argv = name, argv
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(log_dir, f"{name}.log"), "w")
+
+    def __enter__(self):
+        argv = [a.replace("{port}", str(self.port)) for a in self.argv]
+        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_healthy(self.url, self.process)
+        return self
+
+    def __exit__(self, *exc):
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def bench(tram, url, model_name, model_path, scenario, result_file, seed):
+    concurrency, input_len, output_len, prompts = SCENARIOS[scenario]
+    argv = [tram, "bench", "serve", "--base-url", url, "--model", model_name, "--tokenizer", model_path,
+            "--num-prompts", str(prompts), "--random-input-len", str(input_len), "--random-output-len", str(output_len),
+            "--max-concurrency", str(concurrency), "--num-warmups", "2", "--seed", str(seed),
+            "--save-result", "--result-filename", result_file, "--disable-tqdm"]
+    subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with open(result_file) as f:
+        return json.load(f)
+
+
+def startup_time(tram, model_path):
+    """Seconds from launching `tram serve` to the first successful completion."""
+    port = free_port()
+    start = time.monotonic()
+    process = subprocess.Popen([tram, "serve", model_path, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    body = json.dumps({"prompt": "Hello", "max_tokens": 1}).encode()
+    try:
+        while True:
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/completions", data=body,
+                                                 headers={"content-type": "application/json"})
+                with urllib.request.urlopen(request, timeout=5) as r:
+                    if r.status == 200:
+                        return time.monotonic() - start
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError("tram serve exited")
+                time.sleep(0.005)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(30)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def median_and_spread(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--llama-server", required=True, help="path to llama.cpp's llama-server binary")
+    parser.add_argument("--tram", default=os.path.join(ROOT, ".build/release/tram"))
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
+    parser.add_argument("--results", default=None, help="directory for the raw result JSON files")
+    parser.add_argument("--scenarios", default="c32,c1,ttft512,seqs1,startup")
+    args = parser.parse_args()
+    wanted = args.scenarios.split(",")
+    results_dir = args.results or tempfile.mkdtemp(prefix="tram-bench-")
+    os.makedirs(results_dir, exist_ok=True)
+    threads = str(os.cpu_count() or 2)
+
+    servers = {
+        "tram": [args.tram, "serve", args.model, "--port", "{port}", "--served-model-name", "model"],
+        "tram-seqs1": [args.tram, "serve", args.model, "--port", "{port}", "--served-model-name", "model", "--max-num-seqs", "1"],
+        "llama-server": [args.llama_server, "-m", args.model, "-t", threads, "-np", "32", "-c", "32768",
+                         "--port", "{port}", "--host", "127.0.0.1", "-a", "model"],
+    }
+    plan = [(s, "tram") for s in ("c32", "c1", "ttft512") if s in wanted]
+    plan += [(s, "llama-server") for s in ("c32", "c1", "ttft512") if s in wanted]
+    if "seqs1" in wanted:
+        plan.append(("c32", "tram-seqs1"))
+
+    runs = {}  # (server, scenario) -> [result dict]
+    for run in range(args.runs):
+        # Servers alternate within each run, so slow phases of a shared machine hit both.
+        for server_name in ("tram", "llama-server", "tram-seqs1"):
+            scenarios = [s for s, name in plan if name == server_name]
+            if not scenarios:
+                continue
+            with Server(f"{server_name}-{run}", servers[server_name], results_dir) as server:
+                for scenario in scenarios:
+                    path = os.path.join(results_dir, f"{server_name}-{scenario}-{run}.json")
+                    print(f"run {run + 1}/{args.runs}: {server_name} {scenario}", file=sys.stderr, flush=True)
+                    result = bench(args.tram, server.url, "model", args.model, scenario, path, seed=run)
+                    runs.setdefault((server_name, scenario), []).append(result)
+    startups = [startup_time(args.tram, args.model) for _ in range(args.runs)] if "startup" in wanted else []
+
+    write_report(args, runs, startups, results_dir)
+    print(f"wrote {args.out}; raw results in {results_dir}", file=sys.stderr)
+
+
+def fmt(values, digits=1):
+    m, lo, hi = median_and_spread(values)
+    return f"{m:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def write_report(args, runs, startups, results_dir):
+    def metric(server, scenario, key):
+        return [r[key] for r in runs.get((server, scenario), [])]
+
+    def ratio(a, b):
+        if not a or not b:
+            return "—"
+        return f"{statistics.median(a) / statistics.median(b):.2f}×"
+
+    lines = []
+    add = lines.append
+    add("# Benchmarks")
+    add("")
+    add("Generated by `scripts/bench/compare.py`; do not edit by hand. Every figure is a median over")
+    add(f"{args.runs} runs (range in parentheses), Tram and the peer measured in the same run, alternating.")
+    add("")
+    add("## Machine and method")
+    add("")
+    add(f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+    add(f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; Linux {platform.release()}")
+    add(f"- Model: `{os.path.basename(args.model)}` (SmolLM2-135M-Instruct, Q4_1), the same file for both servers.")
+    add("- Load: `tram bench serve` (vLLM's `bench serve` definitions: random prompts of exactly N tokens, each")
+    add("  different; streamed; `ignore_eos`; temperature 0; 2 warm-up requests), running on the same cores as the server.")
+    add("- Tram: `tram serve MODEL` with default engine settings (release build).")
+    add(f"- Peer: llama.cpp `llama-server -m MODEL -t {os.cpu_count()} -np 32 -c 32768` (built from the llama.cpp")
+    add("  vendored in PyPI's `llama-cpp-python` sdist, outside this repository).")
+    add("")
+    add("## Results")
+    add("")
+    add("| Scenario | Metric | Tram | llama-server | Tram / llama-server |")
+    add("| --- | --- | --- | --- | --- |")
+    rows = [
+        ("32 clients, 128 in / 128 out", "c32", "output_throughput", "Output tok/s", 1),
+        ("32 clients, 128 in / 128 out", "c32", "total_token_throughput", "Total tok/s", 1),
+        ("32 clients, 128 in / 128 out", "c32", "p99_ttft_ms", "P99 TTFT (ms)", 0),
+        ("32 clients, 128 in / 128 out", "c32", "median_ttft_ms", "Median TTFT (ms)", 0),
+        ("32 clients, 128 in / 128 out", "c32", "median_tpot_ms", "Median TPOT (ms)", 1),
+        ("32 clients, 128 in / 128 out", "c32", "p99_itl_ms", "P99 ITL (ms)", 0),
+        ("1 client, 128 in / 128 out", "c1", "output_throughput", "Output tok/s", 1),
+        ("1 client, 128 in / 128 out", "c1", "median_ttft_ms", "Median TTFT (ms)", 0),
+        ("1 client, 128 in / 128 out", "c1", "median_tpot_ms", "Median TPOT (ms)", 1),
+        ("1 client, 512 in / 16 out", "ttft512", "median_ttft_ms", "Median TTFT (ms)", 0),
+    ]
+    for title, scenario, key, label, digits in rows:
+        t, l = metric("tram", scenario, key), metric("llama-server", scenario, key)
+        if not t and not l:
+            continue
+        add(f"| {title} | {label} | {fmt(t, digits) if t else '—'} | {fmt(l, digits) if l else '—'} | {ratio(t, l)} |")
+    add("")
+    seqs1 = metric("tram-seqs1", "c32", "output_throughput")
+    if seqs1:
+        full = metric("tram", "c32", "output_throughput")
+        add("Continuous batching, 32 clients, 128 in / 128 out (output tok/s):")
+        add("")
+        add("| Tram default | Tram `--max-num-seqs 1` | Ratio |")
+        add("| --- | --- | --- |")
+        add(f"| {fmt(full)} | {fmt(seqs1)} | {ratio(full, seqs1)} |")
+        add("")
+    if startups:
+        add(f"Start-up, `tram serve` launch to first successful completion (warm page cache): {fmt([s * 1000 for s in startups], 0)} ms.")
+        add("")
+    add("## Raw results")
+    add("")
+    add(f"Each run's `--save-result` JSON was written to `{results_dir}` (not committed); regenerate with")
+    add("")
+    add("```sh")
+    add("swift build -c release")
+    add("scripts/bench/compare.py --llama-server /path/to/llama-server --runs 3")
+    add("```")
+    with open(args.out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
