@@ -5,6 +5,11 @@ import TramEngine
 package struct BenchmarkRun: Sendable {
     package var outputs: [RequestOutput]
     package var duration: Double
+
+    package init(outputs: [RequestOutput], duration: Double) {
+        self.outputs = outputs
+        self.duration = duration
+    }
 }
 
 /// Runs the load: every request at its scheduled arrival time (`ArrivalSchedule`), each waiting for a slot when

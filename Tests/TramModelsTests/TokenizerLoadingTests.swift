@@ -1,6 +1,7 @@
 import Testing
 import TramModels
 import TramTestSupport
+import TramTokenizer
 
 /// `ModelLoader.loadTokenizer` reads only the tokenizer, and it is the one a full load builds.
 struct TokenizerLoadingTests {
