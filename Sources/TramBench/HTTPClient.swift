@@ -58,10 +58,14 @@ package struct HTTPClient: Sendable {
             throw BenchError.connection(url: url, reason: "\(error)")
         }
         var ended = false
+        var writeError: (any Error)?
         try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(.head(head))
-            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            // One write, one flush. A server may answer before it has read the body (a 401 from
+            // a middleware) and close: the write then fails, yet the answer is in `inbound`.
+            var parts: [HTTPClientRequestPart] = [.head(head)]
+            if let body { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            parts.append(.end(nil))
+            do { try await outbound.write(contentsOf: parts) } catch { writeError = error }
             for try await part in inbound {
                 switch part {
                 case let .head(response):
@@ -74,7 +78,10 @@ package struct HTTPClient: Sendable {
                 }
             }
         }
-        if !ended { throw BenchError.connection(url: url, reason: "the server closed the connection before the response ended") }
+        if !ended {
+            let reason = writeError.map { "sending the request failed: \($0)" } ?? "the server closed the connection before the response ended"
+            throw BenchError.connection(url: url, reason: reason)
+        }
     }
 
     /// Sends one request and returns the whole response.

@@ -23,7 +23,7 @@ struct BenchServe: AsyncParsableCommand {
     @Option(help: "Model name to request (default: the first model of GET /v1/models).")
     var model: String?
 
-    @Option(help: "Model (.gguf, directory or alias) whose tokenizer builds the prompts (default: --model when it names one, else \(ModelResolver.defaultAlias)).")
+    @Option(help: "Model (.gguf, directory or alias) whose tokenizer builds the prompts (default: --model when it names one, else the server's model path when it is local, else \(ModelResolver.defaultAlias)).")
     var tokenizer: String?
 
     @Option(help: "Dataset; only random is supported.")

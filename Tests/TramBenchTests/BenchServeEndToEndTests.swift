@@ -16,17 +16,17 @@ import TramTokenizer
 @Suite(.serialized) struct BenchServeEndToEndTests {
     static let model: Result<LoadedModel, any Error> = Result { try ModelLoader.load(path: TestResources.realModelPath()) }
 
-    func withServer(_ body: @Sendable (LoadedModel, HTTPClient) async throws -> Void) async throws {
+    func withServer(apiKeys: [String] = [], _ body: @Sendable (LoadedModel, ServerAddress) async throws -> Void) async throws {
         let model = try Self.model.get()
         let core = try EngineCore(model: model, configuration: EngineConfiguration(maxModelLen: 512, kvCacheMemory: 32 << 20, threads: 2))
         let loop = EngineLoop(core: core)
         defer { loop.shutdown() }
         let server = OpenAIServer(model: model, engine: loop, maxModelLen: 512,
-                                  configuration: ServerConfiguration(host: "127.0.0.1", port: 0, servedModelNames: ["smol"]))
+                                  configuration: ServerConfiguration(host: "127.0.0.1", port: 0, servedModelNames: ["smol"], apiKeys: apiKeys))
         let app = Application(router: server.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            try await body(model, HTTPClient(address: ServerAddress(host: "127.0.0.1", port: port)))
+            try await body(model, ServerAddress(host: "127.0.0.1", port: port))
         }
     }
 
@@ -37,7 +37,8 @@ import TramTokenizer
     }
 
     @Test func tinyBenchmark() async throws {
-        try await withServer { model, client in
+        try await withServer { model, address in
+            let client = HTTPClient(address: address)
             #expect(try await client.firstModel().id == "smol")
             let requests = try RandomDataset(inputLen: 16, outputLen: 8, seed: 0).sample(count: 4, tokenizer: model.tokenizer)
             var progress: [Int] = []
@@ -62,7 +63,8 @@ import TramTokenizer
     }
 
     @Test func chatEndpointAndArrivalRate() async throws {
-        try await withServer { model, client in
+        try await withServer { model, address in
+            let client = HTTPClient(address: address)
             let requests = try RandomDataset(inputLen: 8, outputLen: 4, seed: 1).sample(count: 3, tokenizer: model.tokenizer)
             // 3 requests at 20/s: the last leaves 0.15 s after the first.
             let run = await Self.runner(client, api: .chat, maxConcurrency: nil, rate: 20).run(requests)
@@ -74,7 +76,8 @@ import TramTokenizer
     }
 
     @Test func failuresAreCountedNotThrown() async throws {
-        try await withServer { model, client in
+        try await withServer { model, address in
+            let client = HTTPClient(address: address)
             let requests = try RandomDataset(inputLen: 8, outputLen: 2, seed: 2).sample(count: 2, tokenizer: model.tokenizer)
             let wrongModel = await Self.runner(client, model: "no-such-model").run(requests)
             #expect(wrongModel.outputs.allSatisfy { !$0.success && $0.error.hasPrefix("HTTP 404") })
@@ -82,6 +85,16 @@ import TramTokenizer
             #expect(refused.outputs.allSatisfy { !$0.success && $0.error.contains("cannot reach") })
             let metrics = BenchmarkMetrics(outputs: refused.outputs, duration: refused.duration) { _ in 0 }
             #expect(metrics.completed == 0 && metrics.failed == 2)
+        }
+    }
+
+    @Test func apiKeyIsSentAsBearerToken() async throws {
+        try await withServer(apiKeys: ["secret"]) { model, address in
+            let requests = try RandomDataset(inputLen: 8, outputLen: 2, seed: 3).sample(count: 1, tokenizer: model.tokenizer)
+            let without = await Self.runner(HTTPClient(address: address)).run(requests)
+            #expect(without.outputs[0].error.hasPrefix("HTTP 401"))
+            let with = await Self.runner(HTTPClient(address: address, apiKey: "secret")).run(requests)
+            #expect(with.outputs[0].success && with.outputs[0].outputTokens == 2)
         }
     }
 }
