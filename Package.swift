@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Already in the graph through Hummingbird; named for NIO handlers and `tram bench serve`'s HTTP client.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
@@ -70,10 +71,20 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .target(
+            name: "TramBench",
+            dependencies: [
+                "TramModels", "TramTokenizer", "TramEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "tram",
             dependencies: [
-                "TramServer", "TramEngine", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels",
+                "TramBench", "TramServer", "TramEngine", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -90,6 +101,15 @@ let package = Package(
             name: "TramServerTests",
             dependencies: [
                 "TramServer", "TramEngine", "TramModels", "TramTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "TramBenchTests",
+            dependencies: [
+                "TramBench", "TramServer", "TramEngine", "TramModels", "TramTokenizer", "TramTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcoming

@@ -1,6 +1,6 @@
 import Foundation
 import TramFormats
-import TramTokenizer
+public import TramTokenizer
 
 /// Loads a model from a `.gguf` file or a Hugging Face-style directory.
 public enum ModelLoader {
@@ -13,13 +13,19 @@ public enum ModelLoader {
             : try loadGGUF(path, precision: precision, name: displayName)
     }
 
-    static func loadGGUF(_ path: String, precision: WeightPrecision, name: String) throws(ModelError) -> LoadedModel {
+    /// Only the tokenizer of a `.gguf` file or a Hugging Face-style directory, without touching
+    /// the weights: a GGUF's metadata is read from its memory map, a directory's
+    /// `tokenizer.json`. For clients such as `tram bench serve` that count tokens but run no model.
+    public static func loadTokenizer(path: String) throws(ModelError) -> Tokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound(path) }
+        if isDirectory.boolValue { return try directoryTokenizer(URL(fileURLWithPath: path)).tokenizer }
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch { throw .format(error) }
-        let arch: String
-        do { arch = try file.string("general.architecture") } catch { throw .format(error) }
-        let model = try ModelRegistry.entry(arch, path: path).loadGGUF(file, arch, precision)
-        let tokenizer: Tokenizer
+        return try ggufTokenizer(file, path: path)
+    }
+
+    static func ggufTokenizer(_ file: GGUFFile, path: String) throws(ModelError) -> Tokenizer {
         let data: GGUFTokenizerData
         do {
             data = GGUFTokenizerData(
@@ -38,7 +44,36 @@ public enum ModelLoader {
                 addSpacePrefix: try file.optionalBool("tokenizer.ggml.add_space_prefix")
             )
         } catch { throw .format(error) }
-        do { tokenizer = try Tokenizer(gguf: data) } catch { throw .tokenizer(path: path, reason: "\(error)") }
+        do { return try Tokenizer(gguf: data) } catch { throw .tokenizer(path: path, reason: "\(error)") }
+    }
+
+    /// A directory's tokenizer and its `tokenizer_config.json`, if any.
+    static func directoryTokenizer(_ dir: URL) throws(ModelError) -> (tokenizer: Tokenizer, config: Data?) {
+        guard let tokenizerData = try read("tokenizer.json", in: dir) else {
+            throw .tokenizer(path: dir.path, reason: "tokenizer.json is missing")
+        }
+        let tokenizerConfig = try read("tokenizer_config.json", in: dir)
+        do {
+            return (try Tokenizer(tokenizerJSON: tokenizerData, tokenizerConfigJSON: tokenizerConfig), tokenizerConfig)
+        } catch {
+            throw .tokenizer(path: dir.path, reason: "\(error)")
+        }
+    }
+
+    /// A file of `dir`, or nil when it does not exist.
+    static func read(_ file: String, in dir: URL) throws(ModelError) -> Data? {
+        let url = dir.appendingPathComponent(file)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do { return try Data(contentsOf: url) } catch { throw .format(.cannotOpen(path: url.path, reason: error.localizedDescription)) }
+    }
+
+    static func loadGGUF(_ path: String, precision: WeightPrecision, name: String) throws(ModelError) -> LoadedModel {
+        let file: GGUFFile
+        do { file = try GGUFFile(path: path) } catch { throw .format(error) }
+        let arch: String
+        do { arch = try file.string("general.architecture") } catch { throw .format(error) }
+        let model = try ModelRegistry.entry(arch, path: path).loadGGUF(file, arch, precision)
+        let tokenizer = try ggufTokenizer(file, path: path)
         var eos = Set<Int>()
         if let e = tokenizer.eosTokenID { eos.insert(e) }
         if let e = try? file.optionalInt("tokenizer.ggml.eot_token_id") { eos.insert(e) }
@@ -49,11 +84,7 @@ public enum ModelLoader {
 
     static func loadDirectory(_ path: String, precision: WeightPrecision, name: String) throws(ModelError) -> LoadedModel {
         let dir = URL(fileURLWithPath: path)
-        func read(_ file: String) throws(ModelError) -> Data? {
-            let url = dir.appendingPathComponent(file)
-            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-            do { return try Data(contentsOf: url) } catch { throw .format(.cannotOpen(path: url.path, reason: error.localizedDescription)) }
-        }
+        func read(_ file: String) throws(ModelError) -> Data? { try ModelLoader.read(file, in: dir) }
         guard let configData = try read("config.json") else { throw .notFound(path) }
         let configPath = dir.appendingPathComponent("config.json").path
         let raw: HFConfig
@@ -67,14 +98,7 @@ public enum ModelLoader {
         do { checkpoint = try SafetensorsCheckpoint(directory: path) } catch { throw .format(error) }
         let model = try entry.loadHF(config, checkpoint, precision)
 
-        guard let tokenizerData = try read("tokenizer.json") else {
-            throw .tokenizer(path: path, reason: "tokenizer.json is missing")
-        }
-        let tokenizerConfig = try read("tokenizer_config.json")
-        let tokenizer: Tokenizer
-        do { tokenizer = try Tokenizer(tokenizerJSON: tokenizerData, tokenizerConfigJSON: tokenizerConfig) } catch {
-            throw .tokenizer(path: path, reason: "\(error)")
-        }
+        let (tokenizer, tokenizerConfig) = try directoryTokenizer(dir)
         var chatTemplate: String?
         if let data = tokenizerConfig, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             if let t = object["chat_template"] as? String {
