@@ -71,7 +71,9 @@ import TramTokenizer
             let errors = run.outputs.map(\.error)
             #expect(run.outputs.allSatisfy { $0.success }, "\(errors)")
             #expect(run.outputs.allSatisfy { $0.outputTokens == 4 && $0.promptLen > 8 })
-            #expect(abs(run.outputs.map(\.startTime).max()! - 0.15) < 0.1)
+            // Never early; late only by scheduling delay (generous: the machine may be busy).
+            let last = run.outputs.map(\.startTime).max()!
+            #expect(last >= 0.15 - 1e-3 && last < 1.5, "\(last)")
         }
     }
 

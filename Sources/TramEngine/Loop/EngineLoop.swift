@@ -68,13 +68,19 @@ public final class EngineLoop<Core: EngineCoreProtocol>: @unchecked Sendable {
             if case .cancelled = termination { self?.abort(id) }
         }
         condition.lock()
-        defer { condition.unlock() }
-        if let failure { throw failure }
-        guard !stopped else { throw .shutdown }
-        if let limit = maxQueued, publishedWaiting + pendingAdds >= limit { throw .queueFull(limit: limit) }
-        inbox.append(.add(id, request, continuation))
-        pendingAdds += 1
-        condition.signal()
+        var refusal = failure ?? (stopped ? .shutdown : nil)
+        if refusal == nil, let limit = maxQueued, publishedWaiting + pendingAdds >= limit { refusal = .queueFull(limit: limit) }
+        if refusal == nil {
+            inbox.append(.add(id, request, continuation))
+            pendingAdds += 1
+            condition.signal()
+        }
+        condition.unlock()
+        if let refusal {
+            // Dropping the refused stream must not enqueue an abort of a request never added.
+            continuation.onTermination = nil
+            throw refusal
+        }
         return stream
     }
 
