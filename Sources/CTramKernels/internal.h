@@ -106,10 +106,29 @@ CTRAM_VNNI CTRAM_INLINE float ctram_hsum512(__m512 v) {
 }
 #endif
 
+CTRAM_INLINE size_t ctram_round64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/// The arrays of a quantized activation row (see ctram_q8a_row_bytes), inlined into the tiles:
+/// a call per tile and row cost 3.5% of prefill time.
+CTRAM_INLINE ctram_q8a_row ctram_q8a_view_inline(const void *row, int nblocks) {
+    const size_t n = (size_t)nblocks;
+    const char *p = (const char *)row;
+    ctram_q8a_row v;
+    v.qs = (const int8_t *)p;   p += ctram_round64(32 * n);
+    v.d = (const float *)p;     p += ctram_round64(4 * n);
+    v.s = (const float *)p;     p += ctram_round64(4 * n);
+    v.sum = (const int32_t *)p; p += ctram_round64(4 * n);
+    v.dv = (const float *)p;    p += ctram_round64(32 * n);
+    v.sv = (const float *)p;    p += ctram_round64(32 * n);
+    v.c8 = (const int32_t *)p;  p += ctram_round64(32 * n);
+    v.c128 = (const int32_t *)p;
+    return v;
+}
+
 /// Views of the activation rows of a tile (j < na).
 #define CTRAM_ACTIVATION_VIEWS(NA)                                                                 \
     ctram_q8a_row A[4];                                                                            \
-    for (int j = 0; j < NA; j++) A[j] = ctram_q8a_view((const char *)a + (size_t)j * a_stride, nblocks);
+    for (int j = 0; j < NA; j++) A[j] = ctram_q8a_view_inline((const char *)a + (size_t)j * a_stride, nblocks);
 
 // Per-type tile kernels (q8_0.c, q4_0.c, q4_1.c, kquants.c).
 #define CTRAM_DECLARE_TILE(name) void name(int nw, int na, CTRAM_TILE_ARGS);

@@ -10,20 +10,7 @@ size_t ctram_q8a_row_bytes(int nblocks) {
     return round64(32 * n) + 3 * round64(4 * n) + 4 * round64(32 * n);
 }
 
-ctram_q8a_row ctram_q8a_view(const void *row, int nblocks) {
-    const size_t n = (size_t)nblocks;
-    const char *p = (const char *)row;
-    ctram_q8a_row v;
-    v.qs = (const int8_t *)p;   p += round64(32 * n);
-    v.d = (const float *)p;     p += round64(4 * n);
-    v.s = (const float *)p;     p += round64(4 * n);
-    v.sum = (const int32_t *)p; p += round64(4 * n);
-    v.dv = (const float *)p;    p += round64(32 * n);
-    v.sv = (const float *)p;    p += round64(32 * n);
-    v.c8 = (const int32_t *)p;  p += round64(32 * n);
-    v.c128 = (const int32_t *)p;
-    return v;
-}
+ctram_q8a_row ctram_q8a_view(const void *row, int nblocks) { return ctram_q8a_view_inline(row, nblocks); }
 
 void ctram_quantize_q8a(const float *x, void *row, int n) {
     const int nblocks = n / 32;

@@ -172,7 +172,10 @@ def main():
                 for scenario in scenarios:
                     path = os.path.join(results_dir, f"{server_name}-{scenario}-{run}.json")
                     print(f"run {run + 1}/{args.runs}: {server_name} {scenario}", file=sys.stderr, flush=True)
-                    result = bench(args.tram, server.url, "model", args.model, scenario, path, seed=run)
+                    # Every scenario and run draws its own prompts: a server's prefix cache must not
+                    # serve one scenario from another's prompts.
+                    seed = 1000 * run + list(SCENARIOS).index(scenario)
+                    result = bench(args.tram, server.url, "model", args.model, scenario, path, seed=seed)
                     runs.setdefault((server_name, scenario), []).append(result)
     startups = [startup_time(args.tram, args.model) for _ in range(args.runs)] if "startup" in wanted else []
 
