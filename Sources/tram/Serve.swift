@@ -48,7 +48,10 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if let q = maxNumQueuedReqs, q < 1 { throw ValidationError("--max-num-queued-reqs must be at least 1, got \(q)") }
-        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
+        // Bounded so that the drain deadline (milliseconds in an Int) cannot overflow.
+        guard shutdownTimeout.isFinite, (0...86_400).contains(shutdownTimeout) else {
+            throw ValidationError("--shutdown-timeout must be between 0 and 86400 seconds, got \(shutdownTimeout)")
+        }
         guard maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes must be at least 1024") }
     }
 
