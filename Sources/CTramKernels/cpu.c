@@ -53,6 +53,7 @@ static int resolved_isa(uint32_t type, int isa) {
     if (isa > best) isa = best;
     switch (type) {
     case 8: case 2: case 3: return isa;
+    case CTRAM_TYPE_Q4_1X16: return isa >= CTRAM_ISA_AVX512VNNI ? CTRAM_ISA_AVX512VNNI : CTRAM_ISA_SCALAR;
     case 12: case 14: return CTRAM_ISA_SCALAR;
     default: return -1;
     }
@@ -69,6 +70,7 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
         case 8: return ctram_tile_q8_0_vnni;
         case 2: return ctram_tile_q4_0_vnni;
         case 3: return ctram_tile_q4_1_vnni;
+        case CTRAM_TYPE_Q4_1X16: return ctram_tile_q4_1x16_vnni;
         }
     }
     if (use == CTRAM_ISA_AVX2) {
@@ -85,6 +87,7 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
     case 3: return ctram_tile_q4_1_scalar;
     case 12: return ctram_tile_q4_K_scalar;
     case 14: return ctram_tile_q6_K_scalar;
+    case CTRAM_TYPE_Q4_1X16: return ctram_tile_q4_1x16_scalar;
     }
     return NULL;
 }

@@ -121,7 +121,8 @@ CTRAM_INLINE ctram_q8a_row ctram_q8a_view_inline(const void *row, int nblocks) {
     v.dv = (const float *)p;    p += ctram_round64(32 * n);
     v.sv = (const float *)p;    p += ctram_round64(32 * n);
     v.c8 = (const int32_t *)p;  p += ctram_round64(32 * n);
-    v.c128 = (const int32_t *)p;
+    v.c128 = (const int32_t *)p; p += ctram_round64(32 * n);
+    v.qx = (const int8_t *)p;
     return v;
 }
 
@@ -137,7 +138,9 @@ CTRAM_DECLARE_TILE(ctram_tile_q4_0_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q4_1_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q4_K_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q6_K_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q4_1x16_scalar)
 #if CTRAM_X86
+CTRAM_DECLARE_TILE(ctram_tile_q4_1x16_vnni)
 CTRAM_DECLARE_TILE(ctram_tile_q8_0_avx2)
 CTRAM_DECLARE_TILE(ctram_tile_q4_0_avx2)
 CTRAM_DECLARE_TILE(ctram_tile_q4_1_avx2)

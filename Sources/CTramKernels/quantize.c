@@ -7,7 +7,7 @@ static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 size_t ctram_q8a_row_bytes(int nblocks) {
     const size_t n = (size_t)nblocks;
-    return round64(32 * n) + 3 * round64(4 * n) + 4 * round64(32 * n);
+    return round64(32 * n) + 3 * round64(4 * n) + 4 * round64(32 * n) + 512 * ((n + 15) / 16);
 }
 
 ctram_q8a_row ctram_q8a_view(const void *row, int nblocks) { return ctram_q8a_view_inline(row, nblocks); }
@@ -18,6 +18,8 @@ void ctram_quantize_q8a(const float *x, void *row, int n) {
     int8_t *qs = (int8_t *)v.qs;
     float *d = (float *)v.d, *s = (float *)v.s, *dv = (float *)v.dv, *sv = (float *)v.sv;
     int32_t *sum = (int32_t *)v.sum, *c8 = (int32_t *)v.c8, *c128 = (int32_t *)v.c128;
+    int8_t *qx = (int8_t *)v.qx;
+    memset(qx, 0, 512 * (size_t)((nblocks + 15) / 16));
     for (int b = 0; b < nblocks; b++, x += 32) {
         float amax = 0.0f;
         for (int k = 0; k < 32; k++) amax = fmaxf(amax, fabsf(x[k]));
@@ -39,6 +41,8 @@ void ctram_quantize_q8a(const float *x, void *row, int n) {
             c8[8 * b + l] = -8 * group;
             c128[8 * b + l] = -128 * group;
         }
+        int8_t *lane = qx + 512 * (b / 16) + 4 * (b % 16);  // this block's lane in its group's 8 vectors
+        for (int k = 0; k < 8; k++) memcpy(lane + 64 * k, qs + 32 * b + (k < 4 ? 4 * k : 16 + 4 * (k - 4)), 4);
     }
 }
 

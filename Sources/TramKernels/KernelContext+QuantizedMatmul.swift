@@ -10,7 +10,7 @@ extension KernelContext {
     /// of activations; remainders use smaller tiles of the same kernel, which computes each
     /// (row, token) pair identically whatever the tile shape (batch invariance).
     func quantizedMatmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>) {
-        guard let kernel = ctram_tile_kernel(w.type.ggmlTypeID, isa.cValue) else {
+        guard let kernel = ctram_tile_kernel(w.kernelTypeID, isa.cValue) else {
             preconditionFailure("no quantized kernel for \(w.type)")
         }
         let columns = w.columns, rows = w.rows

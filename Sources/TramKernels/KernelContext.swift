@@ -29,6 +29,12 @@ public final class KernelContext: @unchecked Sendable {
         return KernelISA(cValue: ctram_tile_kernel_isa(type.ggmlTypeID, isa.cValue))
     }
 
+    /// The variant that actually runs for `w` (its packing included).
+    package func effectiveISA(for w: WeightMatrix) -> KernelISA {
+        if !w.type.isQuantized { return .avx2 }
+        return KernelISA(cValue: ctram_tile_kernel_isa(w.kernelTypeID, isa.cValue))
+    }
+
     /// y = x · Wᵀ: for every token t and output row r, y[t, r] = Σ_c x[t, c] · W[r, c].
     ///
     ///     x: [tokens, w.columns]   y: [tokens, w.rows]   (row-major, f32)

@@ -1,3 +1,15 @@
+import CTramKernels
+
+/// How a quantized matrix's blocks are arranged in memory.
+public enum WeightPacking: Sendable, Hashable {
+    /// As in the file: GGUF block after block along each row.
+    case ggml
+    /// Q4_1 rows regrouped 16 blocks at a time (`ctram_pack_q4_1x16`), so the AVX-512 VNNI tile
+    /// accumulates each block in its own int32 lane and does its float work once per 16 blocks.
+    /// Same size as `.ggml`; only this package's kernels read it.
+    case x16
+}
+
 /// A 2-D weight `[rows (output features), columns (input features)]`, row-major in its file's
 /// encoding, handed from the model loader to the kernels.
 ///
@@ -6,6 +18,8 @@
 /// (the mapped file, or a buffer the matrix owns); the kernels never retain it in the hot path.
 public struct WeightMatrix: @unchecked Sendable {
     public let type: DataType
+    /// Block arrangement (`.ggml` unless `packedForKernels` repacked it).
+    public let packing: WeightPacking
     /// Output features.
     public let rows: Int
     /// Input features; a multiple of `type.blockElements`.
@@ -15,10 +29,12 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Whatever keeps `data` alive.
     public let owner: AnyObject?
 
-    public init(type: DataType, rows: Int, columns: Int, data: UnsafeRawPointer, owner: AnyObject? = nil) {
+    public init(type: DataType, rows: Int, columns: Int, data: UnsafeRawPointer, owner: AnyObject? = nil, packing: WeightPacking = .ggml) {
         precondition(rows >= 0 && columns >= 0 && columns % type.blockElements == 0,
                      "bad \(type) weight shape [\(rows), \(columns)]")
+        precondition(packing == .ggml || type == .q4_1, "\(type) has no \(packing) packing")
         self.type = type
+        self.packing = packing
         self.rows = rows
         self.columns = columns
         self.data = data
@@ -41,7 +57,33 @@ public struct WeightMatrix: @unchecked Sendable {
     /// lookups straight from a quantized token-embedding table.
     public func row(_ i: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(i >= 0 && i < rows, "row \(i) out of [0, \(rows))")
-        dequantize(type, data + i * rowBytes, out, count: columns)
+        switch packing {
+        case .ggml:
+            dequantize(type, data + i * rowBytes, out, count: columns)
+        case .x16:
+            withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { blocks in
+                ctram_unpack_q4_1x16_row(data + i * rowBytes, blocks.baseAddress!, Int32(columns / 32))
+                dequantize(type, UnsafeRawPointer(blocks.baseAddress!), out, count: columns)
+            }
+        }
+    }
+
+    /// The id `ctram_tile_kernel` knows this matrix's layout by.
+    var kernelTypeID: UInt32 {
+        switch packing {
+        case .ggml: type.ggmlTypeID
+        case .x16: UInt32(CTRAM_TYPE_Q4_1X16)
+        }
+    }
+
+    /// This matrix in the layout the `isa` kernels run fastest on: Q4_1 is repacked `.x16` (a copy
+    /// the new matrix owns) when AVX-512 VNNI runs; anything else is returned as is.
+    /// Any kernel variant still computes a packed matrix correctly (the scalar one included).
+    public func packedForKernels(isa: KernelISA = .selected) -> WeightMatrix {
+        guard type == .q4_1, packing == .ggml, isa >= .avx512vnni, rows > 0 else { return self }
+        let buffer = AlignedBuffer(byteCount: rows * rowBytes)
+        ctram_pack_q4_1x16(data, buffer.pointer, Int32(rows), Int32(columns / 32))
+        return WeightMatrix(type: type, rows: rows, columns: columns, data: UnsafeRawPointer(buffer.pointer), owner: buffer, packing: .x16)
     }
 
     /// An f32 copy of this matrix in a buffer it owns (for reference paths and tests).

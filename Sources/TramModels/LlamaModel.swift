@@ -33,7 +33,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 
     init(configuration c: LlamaConfiguration, source: some WeightSource, precision: WeightPrecision) throws(ModelError) {
         configuration = c
-        func convert(_ w: WeightMatrix) -> WeightMatrix { precision == .float32 ? w.dequantizedToFloat32() : w }
+        func convert(_ w: WeightMatrix) -> WeightMatrix { precision == .float32 ? w.dequantizedToFloat32() : w.packedForKernels() }
         func matrix(_ name: TensorName, rows: Int, columns: Int) throws(ModelError) -> WeightMatrix {
             let w = try source.matrix(name)
             guard w.rows == rows, w.columns == columns else {

@@ -34,17 +34,20 @@ struct BenchKernels: ParsableCommand {
             throw ValidationError("\(error)")
         }
         print("CPU kernels: best \(KernelISA.best), supported \(KernelISA.supported.map(\.rawValue).joined(separator: ", "))")
-        print(pad("tensor", 26) + pad("type", 6) + pad("isa", 11) + pad("threads", 8) + tokens.map { pad("T=\($0)", 14, left: true) }.joined())
+        print(pad("tensor", 26) + pad("type", 6) + pad("isa/layout", 16) + pad("threads", 8) + tokens.map { pad("T=\($0)", 14, left: true) }.joined())
         for name in tensor {
             guard let info = file.tensor(named: name), info.dimensions.count == 2, let type = DataType(ggmlTypeID: info.type.id) else {
                 throw ValidationError("no 2-D tensor '\(name)' of a supported type in \(file.path)")
             }
-            let w = WeightMatrix(type: type, rows: info.rows, columns: info.columns, data: file.data(for: info), owner: file)
+            let stored = WeightMatrix(type: type, rows: info.rows, columns: info.columns, data: file.data(for: info), owner: file)
             let isas = type.isQuantized ? KernelISA.supported : [KernelISA.best]
             for isa in isas {
-                for threadCount in 1...max(1, threads) {
+                // The file's layout, and the packed one the model loader uses for this ISA if any.
+                let packed = stored.packedForKernels(isa: isa)
+                for (w, threadCount) in (packed.packing == stored.packing ? [stored] : [stored, packed]).flatMap({ w in (1...max(1, threads)).map { (w, $0) } }) {
                     let context = KernelContext(threads: threadCount, isa: isa)
-                    var line = pad(name, 26) + pad("\(type)", 6) + pad(context.effectiveISA(for: type).rawValue, 11) + pad("\(threadCount)", 8)
+                    let layout = context.effectiveISA(for: w).rawValue + (w.packing == .x16 ? "/x16" : "")
+                    var line = pad(name, 26) + pad("\(type)", 6) + pad(layout, 16) + pad("\(threadCount)", 8)
                     for t in tokens {
                         line += pad(String(format: "%.1f GF/s", measure(w, context: context, tokens: t)), 14, left: true)
                     }

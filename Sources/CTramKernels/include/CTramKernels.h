@@ -28,12 +28,17 @@ int ctram_best_isa(void);
 ///   sv   f32[8n]     s/8 repeated likewise (lanes sum to s)
 ///   c8   i32[8n]     −8·(sum of each 4 values): lane-wise Q4_0 offset correction
 ///   c128 i32[8n]     −128·(sum of each 4 values): lane-wise correction for Q8_0 weights read as u8 = q + 128
+///   qx   int8[512·⌈n/16⌉]  the values interleaved for x16-packed weights: per group of 16 blocks,
+///                    8 vectors of 64 bytes; vector k, bytes 4l…4l+3 = elements e(k)…e(k)+3 of
+///                    block l of the group, e(k) = 4k for k < 4 and 16 + 4(k − 4) after; lanes
+///                    past the last block are zero
 typedef struct {
     const int8_t *qs;
     const float *d, *s;
     const int32_t *sum;
     const float *dv, *sv;
     const int32_t *c8, *c128;
+    const int8_t *qx;
 } ctram_q8a_row;
 
 /// Bytes of one quantized activation row of `nblocks` blocks (a multiple of 64).
@@ -66,7 +71,22 @@ void ctram_quantize_q8k(const float *x, ctram_block_q8k *out, int n);
 typedef void (*ctram_tile_fn)(int nw, int na, int nblocks, const void *w, size_t w_stride,
                               const void *a, size_t a_stride, float *y, size_t y_stride);
 
-/// The tile kernel for a GGML type id (8 Q8_0, 2 Q4_0, 3 Q4_1, 12 Q4_K, 14 Q6_K) and an ISA.
+// MARK: Packed weights
+
+/// Kernel type id of Q4_1 rows repacked by ctram_pack_q4_1x16 (GGML ids are below 64).
+enum { CTRAM_TYPE_Q4_1X16 = 0x103 };
+
+/// Repacks `rows` Q4_1 rows of `nblocks` blocks (GGUF layout, 20·nblocks bytes a row) into the
+/// x16 layout, the same size. Per row, group g of t = min(16, nblocks − 16g) blocks starts at byte
+/// 320·g and holds: qs chunks kk = 0…3 (4t bytes each; bytes 4l…4l+3 of chunk kk are block l's
+/// qs[4kk…4kk+3]), then the t f16 scales d, then the t f16 mins m. A 64-byte load of a chunk
+/// puts block l's nibbles in int32 lane l, matching ctram_q8a_row.qx.
+void ctram_pack_q4_1x16(const void *src, void *dst, int rows, int nblocks);
+/// Restores one packed row to GGUF Q4_1 blocks (for dequantization).
+void ctram_unpack_q4_1x16_row(const void *src, void *dst, int nblocks);
+
+/// The tile kernel for a GGML type id (8 Q8_0, 2 Q4_0, 3 Q4_1, 12 Q4_K, 14 Q6_K) or a packed
+/// type id (CTRAM_TYPE_Q4_1X16) and an ISA.
 /// Falls back to the best lower variant when one ISA has no dedicated code. NULL for other types.
 ctram_tile_fn ctram_tile_kernel(uint32_t ggml_type, int isa);
 /// The ISA whose code `ctram_tile_kernel(type, isa)` actually runs (after fallback).
