@@ -53,7 +53,7 @@ static int resolved_isa(uint32_t type, int isa) {
     if (isa > best) isa = best;
     switch (type) {
     case 8: case 2: case 3: return isa;
-    case CTRAM_TYPE_Q4_1X16: return isa >= CTRAM_ISA_AVX512VNNI ? CTRAM_ISA_AVX512VNNI : CTRAM_ISA_SCALAR;
+    case CTRAM_TYPE_Q4_1X16: case CTRAM_TYPE_Q8_0X16: return isa >= CTRAM_ISA_AVX512VNNI ? CTRAM_ISA_AVX512VNNI : CTRAM_ISA_SCALAR;
     case 12: case 14: return CTRAM_ISA_SCALAR;
     default: return -1;
     }
@@ -71,6 +71,7 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
         case 2: return ctram_tile_q4_0_vnni;
         case 3: return ctram_tile_q4_1_vnni;
         case CTRAM_TYPE_Q4_1X16: return ctram_tile_q4_1x16_vnni;
+        case CTRAM_TYPE_Q8_0X16: return ctram_tile_q8_0x16_vnni;
         }
     }
     if (use == CTRAM_ISA_AVX2) {
@@ -88,6 +89,7 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
     case 12: return ctram_tile_q4_K_scalar;
     case 14: return ctram_tile_q6_K_scalar;
     case CTRAM_TYPE_Q4_1X16: return ctram_tile_q4_1x16_scalar;
+    case CTRAM_TYPE_Q8_0X16: return ctram_tile_q8_0x16_scalar;
     }
     return NULL;
 }

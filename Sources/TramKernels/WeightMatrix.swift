@@ -4,9 +4,10 @@ import CTramKernels
 public enum WeightPacking: Sendable, Hashable {
     /// As in the file: GGUF block after block along each row.
     case ggml
-    /// Q4_1 rows regrouped 16 blocks at a time (`ctram_pack_q4_1x16`), so the AVX-512 VNNI tile
-    /// accumulates each block in its own int32 lane and does its float work once per 16 blocks.
-    /// Same size as `.ggml`; only this package's kernels read it.
+    /// Q4_1 or Q8_0 rows regrouped 16 blocks at a time (`ctram_pack_q4_1x16`,
+    /// `ctram_pack_q8_0x16`), so the AVX-512 VNNI tile accumulates each block in its own int32
+    /// lane and does its float work once per 16 blocks. Same size as `.ggml`; only this package's
+    /// kernels read it.
     case x16
 }
 
@@ -32,7 +33,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public init(type: DataType, rows: Int, columns: Int, data: UnsafeRawPointer, owner: AnyObject? = nil, packing: WeightPacking = .ggml) {
         precondition(rows >= 0 && columns >= 0 && columns % type.blockElements == 0,
                      "bad \(type) weight shape [\(rows), \(columns)]")
-        precondition(packing == .ggml || type == .q4_1, "\(type) has no \(packing) packing")
+        precondition(packing == .ggml || type == .q4_1 || type == .q8_0, "\(type) has no \(packing) packing")
         self.type = type
         self.packing = packing
         self.rows = rows
@@ -62,7 +63,11 @@ public struct WeightMatrix: @unchecked Sendable {
             dequantize(type, data + i * rowBytes, out, count: columns)
         case .x16:
             withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { blocks in
-                ctram_unpack_q4_1x16_row(data + i * rowBytes, blocks.baseAddress!, Int32(columns / 32))
+                if type == .q4_1 {
+                    ctram_unpack_q4_1x16_row(data + i * rowBytes, blocks.baseAddress!, Int32(columns / 32))
+                } else {
+                    ctram_unpack_q8_0x16_row(data + i * rowBytes, blocks.baseAddress!, Int32(columns / 32))
+                }
                 dequantize(type, UnsafeRawPointer(blocks.baseAddress!), out, count: columns)
             }
         }
@@ -72,17 +77,21 @@ public struct WeightMatrix: @unchecked Sendable {
     var kernelTypeID: UInt32 {
         switch packing {
         case .ggml: type.ggmlTypeID
-        case .x16: UInt32(CTRAM_TYPE_Q4_1X16)
+        case .x16: UInt32(type == .q4_1 ? CTRAM_TYPE_Q4_1X16 : CTRAM_TYPE_Q8_0X16)
         }
     }
 
-    /// This matrix in the layout the `isa` kernels run fastest on: Q4_1 is repacked `.x16` (a copy
-    /// the new matrix owns) when AVX-512 VNNI runs; anything else is returned as is.
-    /// Any kernel variant still computes a packed matrix correctly (the scalar one included).
+    /// This matrix in the layout the `isa` kernels run fastest on: Q4_1 and Q8_0 are repacked
+    /// `.x16` (a copy the new matrix owns) when AVX-512 VNNI runs; anything else is returned as
+    /// is. Any kernel variant still computes a packed matrix correctly (the scalar one included).
     public func packedForKernels(isa: KernelISA = .selected) -> WeightMatrix {
-        guard type == .q4_1, packing == .ggml, isa >= .avx512vnni, rows > 0 else { return self }
+        guard type == .q4_1 || type == .q8_0, packing == .ggml, isa >= .avx512vnni, rows > 0 else { return self }
         let buffer = AlignedBuffer(byteCount: rows * rowBytes)
-        ctram_pack_q4_1x16(data, buffer.pointer, Int32(rows), Int32(columns / 32))
+        if type == .q4_1 {
+            ctram_pack_q4_1x16(data, buffer.pointer, Int32(rows), Int32(columns / 32))
+        } else {
+            ctram_pack_q8_0x16(data, buffer.pointer, Int32(rows), Int32(columns / 32))
+        }
         return WeightMatrix(type: type, rows: rows, columns: columns, data: UnsafeRawPointer(buffer.pointer), owner: buffer, packing: .x16)
     }
 

@@ -6,6 +6,9 @@ import TramKernels
 /// (SmolLM2's 576 columns are 18 blocks; its 1536 are 48).
 private let blockCounts = [1, 2, 3, 4, 5, 9, 15, 16, 17, 18, 20, 21, 31, 33, 48]
 
+/// The weight types with an x16 layout.
+private let packedTypes: [DataType] = [.q4_1, .q8_0]
+
 /// `w` repacked x16 regardless of the CPU (the layout does not depend on the ISA).
 private func packed(_ w: WeightMatrix) -> WeightMatrix {
     let p = w.packedForKernels(isa: .avx512vnni)
@@ -13,10 +16,10 @@ private func packed(_ w: WeightMatrix) -> WeightMatrix {
     return p
 }
 
-@Test(arguments: blockCounts)
-func x16PackingRoundTrips(blocks: Int) {
+@Test(arguments: packedTypes, blockCounts)
+func x16PackingRoundTrips(type: DataType, blocks: Int) {
     let rows = 5, columns = 32 * blocks
-    let w = makeWeights(.q4_1, rows: rows, columns: columns, seed: UInt64(blocks))
+    let w = makeWeights(type, rows: rows, columns: columns, seed: UInt64(blocks))
     let p = packed(w)
     #expect(p.rowBytes == w.rowBytes)
     var a = [Float](repeating: 0, count: columns), b = a
@@ -27,11 +30,11 @@ func x16PackingRoundTrips(blocks: Int) {
     }
 }
 
-@Test func onlyQ4_1IsPackedAndOnlyForVNNI() {
+@Test func onlyQ4_1AndQ8_0ArePackedAndOnlyForVNNI() {
     let q41 = makeWeights(.q4_1, rows: 4, columns: 64, seed: 1)
     #expect(q41.packedForKernels(isa: .avx2).packing == .ggml)
     #expect(q41.packedForKernels(isa: .scalar).packing == .ggml)
-    for type in [DataType.q8_0, .q4_0, .q4_K, .q6_K, .f32] {
+    for type in [DataType.q4_0, .q4_K, .q6_K, .f32] {
         let w = makeWeights(type, rows: 4, columns: type.blockElements == 256 ? 256 : 64, seed: 2)
         #expect(w.packedForKernels(isa: .avx512vnni).packing == .ggml, "\(type)")
     }
@@ -45,25 +48,27 @@ func x16PackingRoundTrips(blocks: Int) {
 /// Every variant on the packed layout equals the scalar twin bitwise (the scalar code performs
 /// the VNNI tile's exact roundings: same lane sums, explicit FMAs, the same reduction tree), and
 /// both match the Double reference within MatmulTests' bound.
-@Test(arguments: KernelISA.supported, blockCounts)
-func x16MatmulMatchesScalarTwinAndReference(isa: KernelISA, blocks: Int) {
+@Test(arguments: packedTypes, blockCounts)
+func x16MatmulMatchesScalarTwinAndReference(type: DataType, blocks: Int) {
     let rows = 11, columns = 32 * blocks
-    let stored = makeWeights(.q4_1, rows: rows, columns: columns, seed: 40 + UInt64(blocks))
+    let stored = makeWeights(type, rows: rows, columns: columns, seed: 40 + UInt64(blocks))
     let w = packed(stored)
-    for tokens in [1, 3, 9] {
-        let x = makeActivations(count: tokens * columns, seed: UInt64(tokens * 100 + blocks))
-        let y = KernelContext(threads: 2, isa: isa).matmul(w, x, tokens: tokens)
-        let twin = KernelContext(threads: 1, isa: .scalar).matmul(w, x, tokens: tokens)
-        #expect(y.map(\.bitPattern) == twin.map(\.bitPattern), "\(isa), \(blocks) blocks, \(tokens) tokens")
+    for isa in KernelISA.supported {
+        for tokens in [1, 3, 9] {
+            let x = makeActivations(count: tokens * columns, seed: UInt64(tokens * 100 + blocks))
+            let y = KernelContext(threads: 2, isa: isa).matmul(w, x, tokens: tokens)
+            let twin = KernelContext(threads: 1, isa: .scalar).matmul(w, x, tokens: tokens)
+            #expect(y.map(\.bitPattern) == twin.map(\.bitPattern), "\(isa), \(blocks) blocks, \(tokens) tokens")
 
-        let (reference, magnitude) = referenceMatmul(stored, x, tokens: tokens)
-        let eps = 1.0 / Double(1 << 24)
-        var failures = 0
-        for i in 0..<y.count {
-            let bound = Double(columns + 8) * eps * magnitude[i] + 1e-30
-            if !(abs(Double(y[i]) - reference[i]) <= bound) {
-                failures += 1
-                if failures <= 3 { Issue.record("y[\(i)] = \(y[i]), reference \(reference[i]), bound \(bound)") }
+            let (reference, magnitude) = referenceMatmul(stored, x, tokens: tokens)
+            let eps = 1.0 / Double(1 << 24)
+            var failures = 0
+            for i in 0..<y.count {
+                let bound = Double(columns + 8) * eps * magnitude[i] + 1e-30
+                if !(abs(Double(y[i]) - reference[i]) <= bound) {
+                    failures += 1
+                    if failures <= 3 { Issue.record("y[\(i)] = \(y[i]), reference \(reference[i]), bound \(bound)") }
+                }
             }
         }
     }
@@ -71,18 +76,19 @@ func x16MatmulMatchesScalarTwinAndReference(isa: KernelISA, blocks: Int) {
 
 /// Batch invariance holds on the packed layout too: a token's outputs are bitwise the same alone,
 /// at any position in a batch, with any thread count.
-@Test(arguments: KernelISA.supported)
-func x16MatmulIsBatchInvariant(isa: KernelISA) {
+@Test(arguments: packedTypes, KernelISA.supported)
+func x16MatmulIsBatchInvariant(type: DataType, isa: KernelISA) {
     let rows = 45, columns = 32 * 18
-    let w = packed(makeWeights(.q4_1, rows: rows, columns: columns, seed: 9))
+    let w = packed(makeWeights(type, rows: rows, columns: columns, seed: 9))
     let all = makeActivations(count: 32 * columns, seed: 71)
     let full = KernelContext(threads: 2, isa: isa).matmul(w, all, tokens: 32)
     let one = KernelContext(threads: 1, isa: isa)
     for token in [0, 5, 13, 31] {
         let alone = one.matmul(w, Array(all[token * columns..<(token + 1) * columns]), tokens: 1)
         #expect(alone[...] == full[token * rows..<(token + 1) * rows], "token \(token)")
-        let batch = one.matmul(w, Array(all[max(0, token - 3) * columns..<min(32, max(0, token - 3) + 7) * columns]), tokens: min(32, max(0, token - 3) + 7) - max(0, token - 3))
-        let at = token - max(0, token - 3)
+        let start = max(0, token - 3), end = min(32, start + 7)
+        let batch = one.matmul(w, Array(all[start * columns..<end * columns]), tokens: end - start)
+        let at = token - start
         #expect(batch[at * rows..<(at + 1) * rows] == full[token * rows..<(token + 1) * rows], "token \(token) in a batch of 7")
     }
 }

@@ -73,20 +73,27 @@ typedef void (*ctram_tile_fn)(int nw, int na, int nblocks, const void *w, size_t
 
 // MARK: Packed weights
 
-/// Kernel type id of Q4_1 rows repacked by ctram_pack_q4_1x16 (GGML ids are below 64).
-enum { CTRAM_TYPE_Q4_1X16 = 0x103 };
+/// Kernel type ids of rows repacked by ctram_pack_q4_1x16 / ctram_pack_q8_0x16 (GGML ids are
+/// below 64).
+enum { CTRAM_TYPE_Q4_1X16 = 0x103, CTRAM_TYPE_Q8_0X16 = 0x108 };
 
 /// Repacks `rows` Q4_1 rows of `nblocks` blocks (GGUF layout, 20·nblocks bytes a row) into the
 /// x16 layout, the same size. Per row, group g of t = min(16, nblocks − 16g) blocks starts at byte
 /// 320·g and holds: qs chunks kk = 0…3 (4t bytes each; bytes 4l…4l+3 of chunk kk are block l's
 /// qs[4kk…4kk+3]), then the t f16 scales d, then the t f16 mins m. A 64-byte load of a chunk
-/// puts block l's nibbles in int32 lane l, matching ctram_q8a_row.qx.
+/// puts block l's nibbles in int32 lane l, matching ctram_q8a_row.qx. A last group of ≤ 4 blocks
+/// stays GGUF blocks (the kernels run it two blocks per vector).
 void ctram_pack_q4_1x16(const void *src, void *dst, int rows, int nblocks);
 /// Restores one packed row to GGUF Q4_1 blocks (for dequantization).
 void ctram_unpack_q4_1x16_row(const void *src, void *dst, int nblocks);
+/// Q8_0 in the same grouping, same size: group g (t blocks) starts at byte 544·g and holds qs
+/// chunks k = 0…7 (4t bytes each; bytes 4l…4l+3 of chunk k are block l's qs[4k…4k+3] + 128, as
+/// u8), then the t f16 scales. A last group of ≤ 4 blocks (in both layouts) stays GGUF blocks.
+void ctram_pack_q8_0x16(const void *src, void *dst, int rows, int nblocks);
+void ctram_unpack_q8_0x16_row(const void *src, void *dst, int nblocks);
 
 /// The tile kernel for a GGML type id (8 Q8_0, 2 Q4_0, 3 Q4_1, 12 Q4_K, 14 Q6_K) or a packed
-/// type id (CTRAM_TYPE_Q4_1X16) and an ISA.
+/// type id (CTRAM_TYPE_Q4_1X16, CTRAM_TYPE_Q8_0X16) and an ISA.
 /// Falls back to the best lower variant when one ISA has no dedicated code. NULL for other types.
 ctram_tile_fn ctram_tile_kernel(uint32_t ggml_type, int isa);
 /// The ISA whose code `ctram_tile_kernel(type, isa)` actually runs (after fallback).
