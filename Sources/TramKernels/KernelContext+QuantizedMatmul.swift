@@ -1,5 +1,8 @@
 import CTramKernels
 
+/// One matrix of a group that multiplies the same activations (q/k/v, gate/up).
+typealias MatmulJob = (w: WeightMatrix, y: UnsafeMutablePointer<Float>)
+
 extension KernelContext {
     /// Quantized y = x · Wᵀ: quantize each activation row to int8 blocks (Q8 for Q8_0/Q4_0/Q4_1,
     /// Q8_K for Q4_K/Q6_K), then run the C tile kernel of the chosen ISA over
@@ -10,12 +13,27 @@ extension KernelContext {
     /// of activations; remainders use smaller tiles of the same kernel, which computes each
     /// (row, token) pair identically whatever the tile shape (batch invariance).
     func quantizedMatmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>) {
-        guard let kernel = ctram_tile_kernel(w.kernelTypeID, isa.cValue) else {
-            preconditionFailure("no quantized kernel for \(w.type)")
+        withUnsafeTemporaryAllocation(of: MatmulJob.self, capacity: 1) { jobs in
+            jobs.initializeElement(at: 0, to: (w, y))
+            quantizedMatmul(UnsafeBufferPointer(jobs), x, tokens: tokens)
+            _ = jobs.deinitialize()
         }
-        let columns = w.columns, rows = w.rows
-        let blocks = columns / w.type.blockElements
-        let superBlocks = w.type.blockElements == 256
+    }
+
+    /// Whether `a` and `b` can share one quantization of their input (same width, same kind of
+    /// activation blocks).
+    static func shareActivations(_ a: WeightMatrix, _ b: WeightMatrix) -> Bool {
+        a.type.isQuantized && b.type.isQuantized && a.columns == b.columns && a.type.blockElements == b.type.blockElements
+    }
+
+    /// Several matrices over the same x (all quantized, same columns and activation format):
+    /// x is quantized once, and every matrix's row chunks run in one parallel region, so the
+    /// pool synchronises once instead of once per matrix.
+    func quantizedMatmul(_ jobs: UnsafeBufferPointer<MatmulJob>, _ x: UnsafePointer<Float>, tokens: Int) {
+        let first = jobs[0].w
+        let columns = first.columns
+        let blocks = columns / first.type.blockElements
+        let superBlocks = first.type.blockElements == 256
         let activationStride = superBlocks ? blocks * MemoryLayout<ctram_block_q8k>.stride : ctram_q8a_row_bytes(Int32(blocks))
         // [tokens, activationStride bytes]: a ctram_q8a row (64-byte aligned) or ctram_block_q8k[blocks]
         let activations = activationScratch.pointer(bytes: tokens * activationStride)
@@ -34,30 +52,60 @@ extension KernelContext {
             for t in 0..<tokens { quantizeRow(t) }
         }
 
-        let weights = w.data, weightStride = w.rowBytes
+        // Row chunks of every matrix, numbered consecutively: matrix 0's first, then matrix 1's...
+        var total = 0
+        for job in jobs {
+            precondition(Self.shareActivations(job.w, first), "matrices of a group must share their activation format")
+            total += (job.w.rows + rowChunk(rows: job.w.rows) - 1) / rowChunk(rows: job.w.rows)
+        }
         let nblocks = Int32(blocks)
-        forEachRowChunk(rows: rows, align: 4, minimumRows: 16) { range in
-            var r = range.lowerBound
-            if tokens == 1 {
-                while r < range.upperBound {
-                    let nw = min(4, range.upperBound - r)
-                    kernel(Int32(nw), 1, nblocks, weights + r * weightStride, weightStride,
-                           activations, activationStride, y + r, rows)
-                    r += nw
+        pool.parallelFor(total) { chunk in
+            var c = chunk
+            for job in jobs {
+                let size = rowChunk(rows: job.w.rows)
+                let count = (job.w.rows + size - 1) / size
+                if c < count {
+                    runTiles(job.w, rows: c * size..<min(job.w.rows, (c + 1) * size), nblocks: nblocks,
+                             activations: activations, activationStride: activationStride, tokens: tokens, job.y)
+                    return
                 }
-                return
+                c -= count
             }
+        }
+    }
+
+    /// Rows per parallel chunk of a quantized matrix (see `rowChunk(rows:align:minimumRows:)`).
+    @inline(__always)
+    private func rowChunk(rows: Int) -> Int { rowChunk(rows: rows, align: 4, minimumRows: 16) }
+
+    /// The tiles of output rows `range` of `w` for every token.
+    @inline(__always)
+    private func runTiles(_ w: WeightMatrix, rows range: Range<Int>, nblocks: Int32, activations: UnsafeMutableRawPointer,
+                          activationStride: Int, tokens: Int, _ y: UnsafeMutablePointer<Float>) {
+        guard let kernel = ctram_tile_kernel(w.kernelTypeID, isa.cValue) else {
+            preconditionFailure("no quantized kernel for \(w.type)")
+        }
+        let weights = w.data, weightStride = w.rowBytes, rows = w.rows
+        var r = range.lowerBound
+        if tokens == 1 {
             while r < range.upperBound {
-                let nw = min(2, range.upperBound - r)
-                var t = 0
-                while t < tokens {
-                    let na = min(4, tokens - t)
-                    kernel(Int32(nw), Int32(na), nblocks, weights + r * weightStride, weightStride,
-                           activations + t * activationStride, activationStride, y + t * rows + r, rows)
-                    t += na
-                }
+                let nw = min(4, range.upperBound - r)
+                kernel(Int32(nw), 1, nblocks, weights + r * weightStride, weightStride,
+                       activations, activationStride, y + r, rows)
                 r += nw
             }
+            return
+        }
+        while r < range.upperBound {
+            let nw = min(2, range.upperBound - r)
+            var t = 0
+            while t < tokens {
+                let na = min(4, tokens - t)
+                kernel(Int32(nw), Int32(na), nblocks, weights + r * weightStride, weightStride,
+                       activations + t * activationStride, activationStride, y + t * rows + r, rows)
+                t += na
+            }
+            r += nw
         }
     }
 }

@@ -52,14 +52,47 @@ public final class KernelContext: @unchecked Sendable {
         }
     }
 
+    /// `matmul` of several matrices with the same input (q, k, v; gate, up): y0 = x·W0ᵀ, y1 = x·W1ᵀ
+    /// and, if given, y2 = x·W2ᵀ. Quantized matrices of one activation format quantize x once and
+    /// share one parallel region; the results are bitwise those of separate `matmul` calls.
+    public func matmul(_ x: UnsafePointer<Float>, tokens: Int,
+                       _ w0: WeightMatrix, _ y0: UnsafeMutablePointer<Float>,
+                       _ w1: WeightMatrix, _ y1: UnsafeMutablePointer<Float>,
+                       _ w2: WeightMatrix? = nil, _ y2: UnsafeMutablePointer<Float>? = nil) {
+        if tokens <= 0 { return }
+        let third = w2.flatMap { w in y2.map { (w, $0) } }
+        let shared = Self.shareActivations(w0, w1) && third.map { Self.shareActivations(w0, $0.0) } ?? true
+        guard shared, w0.rows > 0, w1.rows > 0, third.map({ $0.0.rows > 0 }) ?? true else {
+            matmul(w0, x, tokens: tokens, y0)
+            matmul(w1, x, tokens: tokens, y1)
+            if let (w, y) = third { matmul(w, x, tokens: tokens, y) }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: MatmulJob.self, capacity: 3) { jobs in
+            jobs.initializeElement(at: 0, to: (w0, y0))
+            jobs.initializeElement(at: 1, to: (w1, y1))
+            if let third { jobs.initializeElement(at: 2, to: third) }
+            let count = third == nil ? 2 : 3
+            quantizedMatmul(UnsafeBufferPointer(rebasing: jobs[..<count]), x, tokens: tokens)
+            _ = UnsafeMutableBufferPointer(rebasing: jobs[..<count]).deinitialize()
+        }
+    }
+
+    /// Rows per chunk when `rows` are split across the pool: about a quarter of a thread's share
+    /// (so uneven progress evens out), at least `minimumRows`, a multiple of `align`.
+    @inline(__always)
+    func rowChunk(rows: Int, align: Int, minimumRows: Int) -> Int {
+        let threads = pool.threadCount
+        var chunk = (rows + 4 * threads - 1) / (4 * threads)
+        chunk = max(chunk, minimumRows)
+        return (chunk + align - 1) / align * align
+    }
+
     /// Splits `rows` into chunks (multiples of `align`), about `perThread` per pool thread, and
     /// runs `body(rowRange)` for each across the pool.
     @inline(__always)
     func forEachRowChunk(rows: Int, align: Int, minimumRows: Int, _ body: (Range<Int>) -> Void) {
-        let threads = pool.threadCount
-        var chunk = (rows + 4 * threads - 1) / (4 * threads)
-        chunk = max(chunk, minimumRows)
-        chunk = (chunk + align - 1) / align * align
+        let chunk = rowChunk(rows: rows, align: align, minimumRows: minimumRows)
         let chunks = (rows + chunk - 1) / chunk
         pool.parallelFor(chunks) { c in
             let start = c * chunk

@@ -100,9 +100,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         for (i, layer) in layers.enumerated() {
             // Attention block.
             rmsNormRows(x, layer.attentionNorm, h, t, d, c.rmsNormEps)
-            context.matmul(layer.q, h, tokens: t, q)
-            context.matmul(layer.k, h, tokens: t, k)
-            context.matmul(layer.v, h, tokens: t, v)
+            context.matmul(h, tokens: t, layer.q, q, layer.k, k, layer.v, v)
             if let b = layer.qBias { addBias(q, b, t) }
             if let b = layer.kBias { addBias(k, b, t) }
             if let b = layer.vBias { addBias(v, b, t) }
@@ -120,8 +118,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 
             // MLP block.
             rmsNormRows(x, layer.ffnNorm, h, t, d, c.rmsNormEps)
-            context.matmul(layer.gate, h, tokens: t, gate)
-            context.matmul(layer.up, h, tokens: t, up)
+            context.matmul(h, tokens: t, layer.gate, gate, layer.up, up)
             siluMultiply(gate: gate, up: up, out: gate, count: t * f)
             context.matmul(layer.down, gate, tokens: t, h)
             addInPlace(x, h, t * d)

@@ -11,7 +11,13 @@ Scenarios (the performance issue's targets):
   c1       1 client, same shape
   ttft512  1 client, 512-token prompts, 16 output tokens (time to first token of a long prompt)
   seqs1    Tram with --max-num-seqs 1 under the c32 load (what continuous batching buys)
+  itl      16 clients, 128-token prompts, 64 output tokens: inter-token latency at steady decode
+  itl-long the same load while 2048-token prompts keep arriving one after another (do prefill
+           chunks stall the running decodes?)
   startup  `tram serve` start to the first successful completion, warm page cache
+
+`--batched-tokens-sweep 128,256,512` also runs Tram's c32, itl and itl-long scenarios with each
+`--max-num-batched-tokens` value: the measurement behind the CPU default.
 
 Each scenario runs `--runs` times per server; the tables quote medians and the spread.
 Needs: a release build of tram (`swift build -c release`), the model (scripts/fetch-model.sh).
@@ -40,7 +46,11 @@ SCENARIOS = {
     "c32": (32, 128, 128, 64),
     "c1": (1, 128, 128, 8),
     "ttft512": (1, 512, 16, 8),
+    "itl": (16, 128, 64, 32),
+    "itl-long": (16, 128, 64, 32),
 }
+# The long prompts sent alongside itl-long's load, one at a time: (input len, output len, prompts).
+LONG_PROMPTS = (2048, 1, 4)
 
 
 def free_port():
@@ -86,13 +96,31 @@ class Server:
         self.log.close()
 
 
-def bench(tram, url, model_name, model_path, scenario, result_file, seed):
-    concurrency, input_len, output_len, prompts = SCENARIOS[scenario]
+def serve_bench_argv(tram, url, model_name, model_path, shape, seed, warmups, result_file):
+    concurrency, input_len, output_len, prompts = shape
     argv = [tram, "bench", "serve", "--base-url", url, "--model", model_name, "--tokenizer", model_path,
             "--num-prompts", str(prompts), "--random-input-len", str(input_len), "--random-output-len", str(output_len),
-            "--max-concurrency", str(concurrency), "--num-warmups", "2", "--seed", str(seed),
-            "--save-result", "--result-filename", result_file, "--disable-tqdm"]
-    subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            "--max-concurrency", str(concurrency), "--num-warmups", str(warmups), "--seed", str(seed), "--disable-tqdm"]
+    if result_file:
+        argv += ["--save-result", "--result-filename", result_file]
+    return argv
+
+
+def bench(tram, url, model_name, model_path, scenario, result_file, seed):
+    argv = serve_bench_argv(tram, url, model_name, model_path, SCENARIOS[scenario], seed, 2, result_file)
+    background = None
+    if scenario == "itl-long":
+        # Long prompts start once the main load's warm-ups are done and its decodes are running.
+        input_len, output_len, prompts = LONG_PROMPTS
+        long_argv = serve_bench_argv(tram, url, model_name, model_path, (1, input_len, output_len, prompts), seed + 500, 0, None)
+        background = subprocess.Popen(["sh", "-c", 'sleep 3 && exec "$@"', "sh"] + long_argv,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        subprocess.run(argv, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    finally:
+        if background:
+            background.terminate()
+            background.wait()
     with open(result_file) as f:
         return json.load(f)
 
@@ -143,7 +171,9 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     parser.add_argument("--results", default=None, help="directory for the raw result JSON files")
-    parser.add_argument("--scenarios", default="c32,c1,ttft512,seqs1,startup")
+    parser.add_argument("--scenarios", default="c32,c1,ttft512,seqs1,itl,itl-long,startup")
+    parser.add_argument("--batched-tokens-sweep", default="",
+                        help="comma-separated --max-num-batched-tokens values to run Tram's c32/itl/itl-long with")
     parser.add_argument("--from-results", metavar="DIR",
                         help="only rewrite the report from a previous run's result files (and its startup.json)")
     args = parser.parse_args()
@@ -164,21 +194,25 @@ def main():
         "llama-server": [args.llama_server, "-m", args.model, "-t", threads, "-np", "32", "-c", "32768",
                          "--port", "{port}", "--host", "127.0.0.1", "-a", "model"],
     }
-    plan = [(s, "tram") for s in ("c32", "c1", "ttft512") if s in wanted]
-    plan += [(s, "llama-server") for s in ("c32", "c1", "ttft512") if s in wanted]
+    plan = [(s, "tram") for s in ("c32", "c1", "ttft512", "itl", "itl-long") if s in wanted]
+    plan += [(s, "llama-server") for s in ("c32", "c1", "ttft512", "itl", "itl-long") if s in wanted]
     if "seqs1" in wanted:
         plan.append(("c32", "tram-seqs1"))
+    for value in filter(None, args.batched_tokens_sweep.split(",")):
+        name = f"tram-mbt{int(value)}"
+        servers[name] = servers["tram"] + ["--max-num-batched-tokens", str(int(value))]
+        plan += [(s, name) for s in ("c32", "itl", "itl-long")]
 
     runs = {}  # (server, scenario) -> [result dict]
     for run in range(args.runs):
         # Servers alternate within each run, so slow phases of a shared machine hit both.
-        for server_name in ("tram", "llama-server", "tram-seqs1"):
+        for server_name in dict.fromkeys(name for _, name in plan):
             scenarios = [s for s, name in plan if name == server_name]
             if not scenarios:
                 continue
             with Server(f"{server_name}-{run}", servers[server_name], results_dir) as server:
                 for scenario in scenarios:
-                    path = os.path.join(results_dir, f"{server_name}-{scenario}-{run}.json")
+                    path = os.path.join(results_dir, f"{server_name}__{scenario}__{run}.json")
                     print(f"run {run + 1}/{args.runs}: {server_name} {scenario}", file=sys.stderr, flush=True)
                     # Every scenario and run draws its own prompts: a server's prefix cache must not
                     # serve one scenario from another's prompts.
@@ -198,7 +232,8 @@ def load_results(directory):
     for name in sorted(os.listdir(directory)):
         if not name.endswith(".json") or name == "startup.json":
             continue
-        server, scenario, _ = name[:-5].rsplit("-", 2)
+        parts = name[:-5].split("__")
+        server, scenario = parts[:2] if len(parts) == 3 else name[:-5].rsplit("-", 2)[:2]  # older runs: a-b-N
         with open(os.path.join(directory, name)) as f:
             runs.setdefault((server, scenario), []).append(json.load(f))
     startups = []
@@ -255,6 +290,11 @@ def write_report(args, runs, startups, results_dir):
         ("1 client, 128 in / 128 out", "c1", "median_ttft_ms", "Median TTFT (ms)", 0),
         ("1 client, 128 in / 128 out", "c1", "median_tpot_ms", "Median TPOT (ms)", 1),
         ("1 client, 512 in / 16 out", "ttft512", "median_ttft_ms", "Median TTFT (ms)", 0),
+        ("16 clients, 128 in / 64 out", "itl", "median_itl_ms", "Median ITL (ms)", 0),
+        ("16 clients, 128 in / 64 out", "itl", "p99_itl_ms", "P99 ITL (ms)", 0),
+        ("16 clients + 2048-token prompts arriving", "itl-long", "median_itl_ms", "Median ITL (ms)", 0),
+        ("16 clients + 2048-token prompts arriving", "itl-long", "p99_itl_ms", "P99 ITL (ms)", 0),
+        ("16 clients + 2048-token prompts arriving", "itl-long", "output_throughput", "Output tok/s", 1),
     ]
     for title, scenario, key, label, digits in rows:
         t, l = metric("tram", scenario, key), metric("llama-server", scenario, key)
@@ -270,6 +310,18 @@ def write_report(args, runs, startups, results_dir):
         add("| Tram default | Tram `--max-num-seqs 1` | Ratio |")
         add("| --- | --- | --- |")
         add(f"| {fmt(full)} | {fmt(seqs1)} | {ratio(full, seqs1)} |")
+        add("")
+    sweep = sorted({int(server[len("tram-mbt"):]) for server, _ in runs if server.startswith("tram-mbt")})
+    if sweep:
+        add("`--max-num-batched-tokens` sweep (Tram; the itl-long load adds one 2048-token prompt at a time):")
+        add("")
+        add("| Tokens per step | c32 output tok/s | c32 P99 TTFT (ms) | c32 P99 ITL (ms) | itl P99 ITL (ms) | itl-long P99 ITL (ms) | itl-long output tok/s |")
+        add("| --- | --- | --- | --- | --- | --- | --- |")
+        for value in sweep:
+            name = f"tram-mbt{value}"
+            cells = [metric(name, "c32", "output_throughput"), metric(name, "c32", "p99_ttft_ms"), metric(name, "c32", "p99_itl_ms"),
+                     metric(name, "itl", "p99_itl_ms"), metric(name, "itl-long", "p99_itl_ms"), metric(name, "itl-long", "output_throughput")]
+            add(f"| {value} | " + " | ".join(fmt(c, 1 if i in (0, 5) else 0) if c else "—" for i, c in enumerate(cells)) + " |")
         add("")
     if startups:
         add(f"Start-up, `tram serve` launch to first successful completion (warm page cache): {fmt([s * 1000 for s in startups], 0)} ms.")
