@@ -66,18 +66,43 @@ public func writeKV(
 ///   - q: `[headDim]`; out: `[headDim]`.
 ///   - blockTable: the sequence's physical blocks in logical order.
 ///   - contextLength: keys `0..<contextLength` are attended (the query's own position included).
-///   - scratch: at least `blockSize + headDim` floats, owned by the calling thread.
+///   - scratch: at least `attentionScratchFloats(layout:heads: 1)` floats, owned by the calling thread.
 public func attendOneHead(
     layout: PagedKVLayout, keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
     q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, kvHead: Int, scale: Float,
     blockTable: UnsafePointer<Int32>, contextLength: Int, scratch: UnsafeMutablePointer<Float>
 ) {
+    attendHeadGroup(layout: layout, keyCache: keyCache, valueCache: valueCache, q: q, out: out, heads: 1,
+                    kvHead: kvHead, scale: scale, blockTable: blockTable, contextLength: contextLength, scratch: scratch)
+}
+
+/// Floats of scratch `attendHeadGroup` needs for `heads` query heads.
+public func attentionScratchFloats(layout: PagedKVLayout, heads: Int) -> Int {
+    heads * (layout.blockSize + layout.headDim + 2)
+}
+
+/// `attendOneHead` for the `heads` query heads that share one KV head (grouped-query attention),
+/// block by block: each block's keys and values are read from memory once and used by every
+/// head while they sit in L1, instead of once per head. Each head's arithmetic is exactly
+/// `attendOneHead`'s, in the same order, so results are bitwise the same.
+///
+/// - Parameters:
+///   - q, out: `[heads, headDim]`, the group's heads contiguous (as in a `[numHeads · headDim]` row).
+///   - scratch: at least `attentionScratchFloats(layout:heads:)` floats.
+public func attendHeadGroup(
+    layout: PagedKVLayout, keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
+    q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, heads: Int, kvHead: Int, scale: Float,
+    blockTable: UnsafePointer<Int32>, contextLength: Int, scratch: UnsafeMutablePointer<Float>
+) {
     let d = layout.headDim, bs = layout.blockSize
-    let scores = scratch
-    let acc = scratch + bs
-    acc.initialize(repeating: 0, count: d)
-    var runningMax = -Float.infinity
-    var runningSum: Float = 0
+    // Per head g: scores [blockSize] at g·bs, accumulator [headDim], running max and sum.
+    let scoreBase = scratch
+    let accBase = scratch + heads * bs
+    let runningMax = accBase + heads * d
+    let runningSum = runningMax + heads
+    accBase.initialize(repeating: 0, count: heads * d)
+    runningMax.initialize(repeating: -Float.infinity, count: heads)
+    runningSum.initialize(repeating: 0, count: heads)
     var start = 0
     var logical = 0
     while start < contextLength {
@@ -85,49 +110,55 @@ public func attendOneHead(
         let base = Int(blockTable[logical]) * layout.blockStride + kvHead * bs * d
         let keys = keyCache + base
         let values = valueCache + base
-        var blockMax = -Float.infinity
-        for j in 0..<n {
-            let s = dotProduct(q, keys + j * d, count: d) * scale
-            scores[j] = s
-            blockMax = max(blockMax, s)
-        }
-        let newMax = max(runningMax, blockMax)
-        // Rescale what was accumulated under the old maximum.
-        let correction = runningMax == -Float.infinity ? 0 : expf(runningMax - newMax)
-        if correction != 1 {
-            for i in 0..<d { acc[i] *= correction }
-        }
-        runningSum *= correction
-        // The block's weights e^(s − max), 16 at a time (blocks are usually 16 tokens).
-        var j = 0
-        while j + 16 <= n {
-            store16(scores, j, exp16(load16(scores, j) - SIMD16(repeating: newMax)))
-            j += 16
-        }
-        while j < n {
-            scores[j] = expf(scores[j] - newMax)
-            j += 1
-        }
-        for j in 0..<n { runningSum += scores[j] }
-        if d % 16 == 0 {
-            // Lanes outer, keys inner: each 16-lane slice of the accumulator stays in a register
-            // across the block instead of a load and a store per key.
-            var c = 0
-            while c < d {
-                var a = load16(acc, c)
-                for j in 0..<n { a = a.addingProduct(SIMD16(repeating: scores[j]), load16(values + j * d, c)) }
-                store16(acc, c, a)
-                c += 16
+        for g in 0..<heads {
+            let scores = scoreBase + g * bs, acc = accBase + g * d, qg = q + g * d
+            var blockMax = -Float.infinity
+            for j in 0..<n {
+                let s = dotProduct(qg, keys + j * d, count: d) * scale
+                scores[j] = s
+                blockMax = max(blockMax, s)
             }
-        } else {
-            for j in 0..<n { axpy(scores[j], values + j * d, acc, count: d) }
+            let newMax = max(runningMax[g], blockMax)
+            // Rescale what was accumulated under the old maximum.
+            let correction = runningMax[g] == -Float.infinity ? 0 : expf(runningMax[g] - newMax)
+            if correction != 1 {
+                for i in 0..<d { acc[i] *= correction }
+            }
+            var sum = runningSum[g] * correction
+            // The block's weights e^(s − max), 16 at a time (blocks are usually 16 tokens).
+            var j = 0
+            while j + 16 <= n {
+                store16(scores, j, exp16(load16(scores, j) - SIMD16(repeating: newMax)))
+                j += 16
+            }
+            while j < n {
+                scores[j] = expf(scores[j] - newMax)
+                j += 1
+            }
+            for j in 0..<n { sum += scores[j] }
+            if d % 16 == 0 {
+                // Lanes outer, keys inner: each 16-lane slice of the accumulator stays in a
+                // register across the block instead of a load and a store per key.
+                var c = 0
+                while c < d {
+                    var a = load16(acc, c)
+                    for j in 0..<n { a = a.addingProduct(SIMD16(repeating: scores[j]), load16(values + j * d, c)) }
+                    store16(acc, c, a)
+                    c += 16
+                }
+            } else {
+                for j in 0..<n { axpy(scores[j], values + j * d, acc, count: d) }
+            }
+            runningMax[g] = newMax
+            runningSum[g] = sum
         }
-        runningMax = newMax
         start += n
         logical += 1
     }
-    let inv = 1 / runningSum
-    for i in 0..<d { out[i] = acc[i] * inv }
+    for g in 0..<heads {
+        let inv = 1 / runningSum[g]
+        for i in 0..<d { out[g * d + i] = accBase[g * d + i] * inv }
+    }
 }
 
 @inline(__always)

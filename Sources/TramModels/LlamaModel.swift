@@ -140,19 +140,25 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         let scale = 1 / Float(hd).squareRoot()
         let layout = cache.layout
         let keys = UnsafePointer(cache.keys[layer]), values = UnsafePointer(cache.values[layer])
-        for s in batch.sequences {
+        let kvHeads = c.numKVHeads
+        // One parallel region for the whole batch: work item = (query row, KV head), the row's
+        // `group` query heads together (they read the same K/V). Rows are numbered across
+        // sequences in batch order; a decode batch of 32 is 32 · kvHeads items in one region
+        // rather than 32 regions.
+        let sequences = batch.sequences
+        let items = batch.tokenCount * kvHeads
+        context.pool.parallelFor(items) { item in
+            let row = item / kvHeads, kvHead = item % kvHeads
+            var index = 0
+            while row >= sequences[index].queryStart + sequences[index].queryLength { index += 1 }
+            let s = sequences[index]
+            let i = row - s.queryStart
             s.blockTable.withUnsafeBufferPointer { table in
-                let tablePointer = table.baseAddress!
-                let firstContext = s.contextLength - s.queryLength
-                context.pool.parallelFor(s.queryLength * heads) { item in
-                    let i = item / heads, head = item % heads
-                    let row = s.queryStart + i
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: layout.blockSize + hd) { scratch in
-                        attendOneHead(layout: layout, keyCache: keys, valueCache: values,
-                                      q: q + row * qDim + head * hd, out: out + row * qDim + head * hd,
-                                      kvHead: head / group, scale: scale, blockTable: tablePointer,
-                                      contextLength: firstContext + i + 1, scratch: scratch.baseAddress!)
-                    }
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: attentionScratchFloats(layout: layout, heads: group)) { scratch in
+                    attendHeadGroup(layout: layout, keyCache: keys, valueCache: values,
+                                    q: q + row * qDim + kvHead * group * hd, out: out + row * qDim + kvHead * group * hd,
+                                    heads: group, kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
+                                    contextLength: s.contextLength - s.queryLength + i + 1, scratch: scratch.baseAddress!)
                 }
             }
         }

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import TramKernels
+
+/// Paged caches filled with random K/V and a shuffled block table, so a wrong block or head
+/// offset shows up as a wrong result.
+private struct PagedCase {
+    let layout: PagedKVLayout
+    var keys: [Float], values: [Float]
+    let table: [Int32]
+
+    init(blockSize: Int, kvHeads: Int, headDim: Int, contextLength: Int, seed: UInt64) {
+        let blocks = (contextLength + blockSize - 1) / blockSize
+        layout = PagedKVLayout(numBlocks: blocks + 3, blockSize: blockSize, numKVHeads: kvHeads, headDim: headDim)
+        keys = makeActivations(count: layout.layerFloats, seed: seed)
+        values = makeActivations(count: layout.layerFloats, seed: seed + 1)
+        var rng = TestRandom(seed: seed + 2)
+        var ids = Array(0..<Int32(layout.numBlocks))
+        for i in stride(from: ids.count - 1, to: 0, by: -1) { ids.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        table = Array(ids.prefix(blocks))
+    }
+
+    /// Softmax(q·Kᵀ·scale)·V of one head in Double, straight from the definition.
+    func reference(q: ArraySlice<Float>, kvHead: Int, contextLength: Int, scale: Float) -> [Double] {
+        let d = layout.headDim
+        var scores = [Double]()
+        for t in 0..<contextLength {
+            let slot = Int(table[t / layout.blockSize]) * layout.blockSize + t % layout.blockSize
+            let k = layout.offset(slot: slot, kvHead: kvHead)
+            scores.append(zip(q, keys[k..<k + d]).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } * Double(scale))
+        }
+        let m = scores.max()!
+        let e = scores.map { Foundation.exp($0 - m) }
+        let total = e.reduce(0, +)
+        var out = [Double](repeating: 0, count: d)
+        for t in 0..<contextLength {
+            let slot = Int(table[t / layout.blockSize]) * layout.blockSize + t % layout.blockSize
+            let v = layout.offset(slot: slot, kvHead: kvHead)
+            for i in 0..<d { out[i] += e[t] / total * Double(values[v + i]) }
+        }
+        return out
+    }
+}
+
+/// A group of query heads sharing a KV head gives, head by head, bitwise what `attendOneHead`
+/// gives, and both match the Double definition.
+@Test(arguments: [(16, 64, 1), (16, 64, 37), (16, 64, 200), (8, 48, 21), (32, 80, 70)])
+func headGroupMatchesOneHeadAtATime(blockSize: Int, headDim: Int, contextLength: Int) {
+    let group = 3, kvHeads = 2
+    let c = PagedCase(blockSize: blockSize, kvHeads: kvHeads, headDim: headDim, contextLength: contextLength, seed: UInt64(contextLength))
+    let q = makeActivations(count: group * headDim, seed: 99)
+    let scale = 1 / Float(headDim).squareRoot()
+    for kvHead in 0..<kvHeads {
+        var grouped = [Float](repeating: .nan, count: group * headDim)
+        var single = grouped
+        c.keys.withUnsafeBufferPointer { k in
+            c.values.withUnsafeBufferPointer { v in
+                c.table.withUnsafeBufferPointer { table in
+                    var scratch = [Float](repeating: .nan, count: attentionScratchFloats(layout: c.layout, heads: group))
+                    attendHeadGroup(layout: c.layout, keyCache: k.baseAddress!, valueCache: v.baseAddress!, q: q, out: &grouped,
+                                    heads: group, kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
+                                    contextLength: contextLength, scratch: &scratch)
+                    for g in 0..<group {
+                        q.withUnsafeBufferPointer { qp in
+                            single.withUnsafeMutableBufferPointer { out in
+                                attendOneHead(layout: c.layout, keyCache: k.baseAddress!, valueCache: v.baseAddress!,
+                                              q: qp.baseAddress! + g * headDim, out: out.baseAddress! + g * headDim,
+                                              kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
+                                              contextLength: contextLength, scratch: &scratch)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(grouped.map(\.bitPattern) == single.map(\.bitPattern), "kv head \(kvHead)")
+        for g in 0..<group {
+            let reference = c.reference(q: q[g * headDim..<(g + 1) * headDim], kvHead: kvHead, contextLength: contextLength, scale: scale)
+            for i in 0..<headDim {
+                // Online softmax and float accumulation over ≤ 200 keys: a few ulps of |v| ≤ 8.
+                #expect(abs(Double(grouped[g * headDim + i]) - reference[i]) < 1e-4, "head \(g) lane \(i)")
+            }
+        }
+    }
+}
