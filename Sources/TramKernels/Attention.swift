@@ -8,10 +8,14 @@ import Darwin
 ///
 /// K and V each hold `numBlocks × numKVHeads × blockSize × headDim` floats:
 ///
-///     block b ─┬─ kv head 0: [blockSize, headDim]   ← one head's keys are contiguous in a block
-///              ├─ kv head 1: [blockSize, headDim]
-///              └─ …
+///     V: block b ─┬─ kv head 0: [blockSize, headDim]   ← a token's value vector is contiguous
+///                 ├─ kv head 1: [blockSize, headDim]
+///                 └─ …
+///     K: block b ─┬─ kv head 0: [headDim, blockSize]   ← transposed: dimension i of the block's
+///                 └─ …                                   keys is contiguous
 ///
+/// Keys are stored transposed so a block's scores come out 16 keys per SIMD lane set: score
+/// lanes += q[i] · K[i, 0..<16] for each dimension i, with no horizontal sum per key.
 /// A token's slot is `block · blockSize + offset`; a sequence's block table lists its blocks in
 /// logical order. The kernel needs nothing else, so sequences of any length share one pool.
 public struct PagedKVLayout: Sendable, Equatable {
@@ -32,10 +36,17 @@ public struct PagedKVLayout: Sendable, Equatable {
     /// Floats for one of K or V of one layer.
     public var layerFloats: Int { numBlocks * blockStride }
 
-    /// Offset of token slot `slot`'s vector for `kvHead`.
+    /// Offset of token slot `slot`'s value vector for `kvHead` (`headDim` contiguous floats).
     @inline(__always) public func offset(slot: Int, kvHead: Int) -> Int {
         let block = slot / blockSize, within = slot % blockSize
         return block * blockStride + (kvHead * blockSize + within) * headDim
+    }
+
+    /// Offset of dimension 0 of token slot `slot`'s key for `kvHead`; dimension i is `i · blockSize`
+    /// floats further.
+    @inline(__always) public func keyOffset(slot: Int, kvHead: Int) -> Int {
+        let block = slot / blockSize, within = slot % blockSize
+        return block * blockStride + kvHead * blockSize * headDim + within
     }
 }
 
@@ -47,13 +58,13 @@ public func writeKV(
     layout: PagedKVLayout, keyCache: UnsafeMutablePointer<Float>, valueCache: UnsafeMutablePointer<Float>,
     k: UnsafePointer<Float>, v: UnsafePointer<Float>, rowStride: Int, tokens: Int, slots: UnsafePointer<Int32>
 ) {
-    let d = layout.headDim
+    let d = layout.headDim, bs = layout.blockSize
     for t in 0..<tokens {
         let slot = Int(slots[t])
         for h in 0..<layout.numKVHeads {
-            let dst = layout.offset(slot: slot, kvHead: h)
-            (keyCache + dst).update(from: k + t * rowStride + h * d, count: d)
-            (valueCache + dst).update(from: v + t * rowStride + h * d, count: d)
+            (valueCache + layout.offset(slot: slot, kvHead: h)).update(from: v + t * rowStride + h * d, count: d)
+            let key = keyCache + layout.keyOffset(slot: slot, kvHead: h), src = k + t * rowStride + h * d
+            for i in 0..<d { key[i * bs] = src[i] }
         }
     }
 }
@@ -112,12 +123,9 @@ public func attendHeadGroup(
         let values = valueCache + base
         for g in 0..<heads {
             let scores = scoreBase + g * bs, acc = accBase + g * d, qg = q + g * d
+            blockScores(qg, keys, headDim: d, blockSize: bs, count: n, scale: scale, into: scores)
             var blockMax = -Float.infinity
-            for j in 0..<n {
-                let s = dotProduct(qg, keys + j * d, count: d) * scale
-                scores[j] = s
-                blockMax = max(blockMax, s)
-            }
+            for j in 0..<n { blockMax = max(blockMax, scores[j]) }
             let newMax = max(runningMax[g], blockMax)
             // Rescale what was accumulated under the old maximum.
             let correction = runningMax[g] == -Float.infinity ? 0 : expf(runningMax[g] - newMax)
@@ -158,6 +166,42 @@ public func attendHeadGroup(
     for g in 0..<heads {
         let inv = 1 / runningSum[g]
         for i in 0..<d { out[g * d + i] = accBase[g * d + i] * inv }
+    }
+}
+
+/// scores[j] = (q · key j) · scale for the block's first `count` keys, `keys` pointing at a
+/// head's transposed block `[headDim, blockSize]`. Lanes are keys: 16 keys take headDim FMAs
+/// (four interleaved chains over i mod 4, summed in a fixed order) and no horizontal sums.
+/// Lanes past `count` in the last group of 16 are computed and ignored (the block's memory is
+/// the pool's, never outside it).
+@inline(__always)
+func blockScores(_ q: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, headDim d: Int, blockSize bs: Int,
+                 count n: Int, scale: Float, into scores: UnsafeMutablePointer<Float>) {
+    if bs % 16 == 0 {
+        var j = 0
+        while j < n {
+            var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+            var i = 0
+            while i + 4 <= d {
+                s0 = s0.addingProduct(SIMD16(repeating: q[i]), load16(keys + i * bs, j))
+                s1 = s1.addingProduct(SIMD16(repeating: q[i + 1]), load16(keys + (i + 1) * bs, j))
+                s2 = s2.addingProduct(SIMD16(repeating: q[i + 2]), load16(keys + (i + 2) * bs, j))
+                s3 = s3.addingProduct(SIMD16(repeating: q[i + 3]), load16(keys + (i + 3) * bs, j))
+                i += 4
+            }
+            while i < d {
+                s0 = s0.addingProduct(SIMD16(repeating: q[i]), load16(keys + i * bs, j))
+                i += 1
+            }
+            store16(scores, j, ((s0 + s1) + (s2 + s3)) * SIMD16(repeating: scale))
+            j += 16
+        }
+    } else {
+        for j in 0..<n {
+            var s: Float = 0
+            for i in 0..<d { s = s.addingProduct(q[i], keys[i * bs + j]) }
+            scores[j] = s * scale
+        }
     }
 }
 

@@ -26,8 +26,10 @@ private struct PagedCase {
         var scores = [Double]()
         for t in 0..<contextLength {
             let slot = Int(table[t / layout.blockSize]) * layout.blockSize + t % layout.blockSize
-            let k = layout.offset(slot: slot, kvHead: kvHead)
-            scores.append(zip(q, keys[k..<k + d]).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } * Double(scale))
+            let k = layout.keyOffset(slot: slot, kvHead: kvHead)  // dimension i at k + i·blockSize
+            var dot = 0.0
+            for (i, qi) in zip(0..<d, q) { dot += Double(qi) * Double(keys[k + i * layout.blockSize]) }
+            scores.append(dot * Double(scale))
         }
         let m = scores.max()!
         let e = scores.map { Foundation.exp($0 - m) }
