@@ -1,4 +1,6 @@
 import CTramKernels
+import Dispatch
+import Foundation
 
 /// How a quantized matrix's blocks are arranged in memory.
 public enum WeightPacking: Sendable, Hashable {
@@ -87,10 +89,19 @@ public struct WeightMatrix: @unchecked Sendable {
     public func packedForKernels(isa: KernelISA = .selected) -> WeightMatrix {
         guard type == .q4_1 || type == .q8_0, packing == .ggml, isa >= .avx512vnni, rows > 0 else { return self }
         let buffer = AlignedBuffer(byteCount: rows * rowBytes)
-        if type == .q4_1 {
-            ctram_pack_q4_1x16(data, buffer.pointer, Int32(rows), Int32(columns / 32))
-        } else {
-            ctram_pack_q8_0x16(data, buffer.pointer, Int32(rows), Int32(columns / 32))
+        // Rows pack independently: split them over the cores (model load time is start-up time).
+        let chunks = min(rows, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        let perChunk = (rows + chunks - 1) / chunks, rowBytes = rowBytes, type = type, columns = columns
+        let source = SendablePointer(data), target = SendablePointer(UnsafeRawPointer(buffer.pointer))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let first = c * perChunk, count = min(rows, first + perChunk) - first
+            guard count > 0 else { return }
+            let src = source.pointer + first * rowBytes, dst = UnsafeMutableRawPointer(mutating: target.pointer + first * rowBytes)
+            if type == .q4_1 {
+                ctram_pack_q4_1x16(src, dst, Int32(count), Int32(columns / 32))
+            } else {
+                ctram_pack_q8_0x16(src, dst, Int32(count), Int32(columns / 32))
+            }
         }
         return WeightMatrix(type: type, rows: rows, columns: columns, data: UnsafeRawPointer(buffer.pointer), owner: buffer, packing: .x16)
     }
@@ -102,6 +113,12 @@ public struct WeightMatrix: @unchecked Sendable {
         for r in 0..<rows { row(r, into: out + r * columns) }
         return WeightMatrix(type: .f32, rows: rows, columns: columns, data: UnsafeRawPointer(buffer.pointer), owner: buffer)
     }
+}
+
+/// A raw pointer handed to concurrent work that only touches disjoint parts of its memory.
+private struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeRawPointer
+    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
 }
 
 /// A 64-byte-aligned heap buffer freed when the last reference goes.
