@@ -1,6 +1,9 @@
-// Q4_K and Q6_K weights · Q8_K activations (256-element super-blocks), portable C.
-// Per super-block the integer part is exact; one float update per (row, activation) pair.
+// Q4_K and Q6_K weights · Q8_K activations (256-element super-blocks): portable C, AVX2 and
+// AVX-512 VNNI. Per super-block the integer part is exact; then one float update per
+// (row, activation) pair, written with explicit fmaf so every variant (and every compiler's
+// contraction choice) rounds the same way — the SIMD tiles equal the scalar ones bit for bit.
 #include "internal.h"
+#include <math.h>
 
 #define A_BLOCK(j, b) ((const ctram_block_q8k *)((const char *)a + (size_t)(j) * a_stride) + (b))
 
@@ -22,13 +25,13 @@ CTRAM_INLINE float q4_K_block(const ctram_block_q4_K *wb, const ctram_block_q8k 
     }
     for (int j = 0; j < 8; j++) mins += m[j] * (ab->bsums[2 * j] + ab->bsums[2 * j + 1]);
     const float d = ctram_load_f16(&wb->d) * ab->d, dmin = ctram_load_f16(&wb->dmin) * ab->d;
-    return d * (float)sumi - dmin * (float)mins;
+    return fmaf(d, (float)sumi, -(dmin * (float)mins));
 }
 
 // Q6_K: x = d·scales[e/16]·(q − 32), q 6-bit: per 128-element half, element l + 32k (l < 32)
 // takes its low 4 bits from ql[l + 32(k&1)] (low nibble for k < 2, high for k ≥ 2) and its top
 // 2 bits from qh[l] >> 2k.
-CTRAM_INLINE float q6_K_block(const ctram_block_q6_K *wb, const ctram_block_q8k *ab) {
+CTRAM_INLINE float q6_K_block(const ctram_block_q6_K *wb, const ctram_block_q8k *ab, float acc) {
     int32_t part[16];
     for (int h = 0; h < 2; h++) {
         const uint8_t *ql = wb->ql + 64 * h, *qh = wb->qh + 32 * h;
@@ -50,16 +53,21 @@ CTRAM_INLINE float q6_K_block(const ctram_block_q6_K *wb, const ctram_block_q8k 
     }
     int32_t sumi = 0;
     for (int g = 0; g < 16; g++) sumi += wb->scales[g] * part[g];
-    return (ctram_load_f16(&wb->d) * ab->d) * (float)sumi;
+    return fmaf(ctram_load_f16(&wb->d) * ab->d, (float)sumi, acc);
 }
 
-#define K_TILE(NAME, WTYPE, BLOCKFN)                                                               \
+// The float update of one (row, activation) pair per super-block: acc += Q4_K's block value,
+// acc = fma(d, sumi, acc) for Q6_K.
+#define Q4_K_UPDATE(acc, wb, ab) ((acc) += q4_K_block(wb, ab))
+#define Q6_K_UPDATE(acc, wb, ab) ((acc) = q6_K_block(wb, ab, acc))
+
+#define K_TILE(NAME, WTYPE, UPDATE)                                                                \
     CTRAM_INLINE void NAME##_tile(const int NW, const int NA, CTRAM_TILE_ARGS) {                   \
         float acc[4][4] = {{0}};                                                                   \
         for (int b = 0; b < nblocks; b++)                                                          \
             for (int i = 0; i < NW; i++) {                                                         \
                 const WTYPE *wb = (const WTYPE *)((const char *)w + (size_t)i * w_stride) + b;     \
-                for (int j = 0; j < NA; j++) acc[i][j] += BLOCKFN(wb, A_BLOCK(j, b));              \
+                for (int j = 0; j < NA; j++) UPDATE(acc[i][j], wb, A_BLOCK(j, b));                 \
             }                                                                                      \
         for (int i = 0; i < NW; i++)                                                               \
             for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = acc[i][j];                  \
@@ -69,5 +77,311 @@ CTRAM_INLINE float q6_K_block(const ctram_block_q6_K *wb, const ctram_block_q8k 
     }
 #define q4_K_TILE(NW, NA) q4_K_tile(NW, NA, CTRAM_TILE_PASS)
 #define q6_K_TILE(NW, NA) q6_K_tile(NW, NA, CTRAM_TILE_PASS)
-K_TILE(q4_K, ctram_block_q4_K, q4_K_block)
-K_TILE(q6_K, ctram_block_q6_K, q6_K_block)
+K_TILE(q4_K, ctram_block_q4_K, Q4_K_UPDATE)
+K_TILE(q6_K, ctram_block_q6_K, Q6_K_UPDATE)
+
+#if CTRAM_X86
+// SIMD tiles. Each weight super-block is unpacked once per tile and used for all NA activation
+// rows; each (row i, activation j) pair keeps its block's integer dot product in an int32 vector.
+// After the block those vectors are summed horizontally (integer: exact, so the lane layout is
+// free) and the float update runs over "pair lanes" p = i·NA + j, 8 to a __m256 (two for 4 × 4),
+// doing per lane exactly the scalar update above. So a pair's result is the same in every tile
+// shape and every ISA.
+
+#define W_BLOCK(WTYPE, i, b) ((const WTYPE *)((const char *)w + (size_t)(i) * w_stride) + (b))
+
+/// Lane l = the sum of the 8 int32 lanes of v[l].
+CTRAM_AVX2 CTRAM_INLINE __m256i k_reduce8(const __m256i v[8]) {
+    const __m256i h0 = _mm256_hadd_epi32(v[0], v[1]), h1 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i h2 = _mm256_hadd_epi32(v[4], v[5]), h3 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i g0 = _mm256_hadd_epi32(h0, h1), g1 = _mm256_hadd_epi32(h2, h3); // [v0..v3 low | v0..v3 high]
+    return _mm256_add_epi32(_mm256_permute2x128_si256(g0, g1, 0x20), _mm256_permute2x128_si256(g0, g1, 0x31));
+}
+
+/// Chunk c of pair lanes: the int vectors v[i][j] (zero past the last pair).
+#define K_PAIR_INTS(out, v, c)                                                                     \
+    for (int l = 0; l < 8; l++) {                                                                  \
+        const int p = 8 * (c) + l;                                                                 \
+        out[l] = p < NW * NA ? v[p / NA][p % NA] : _mm256_setzero_si256();                         \
+    }
+
+/// Chunk c of pair lanes holding a per-row value r[i] (FROM_ROW) or a per-activation value r[j].
+CTRAM_AVX2 CTRAM_INLINE __m256 k_pair_lanes(const int NW, const int NA, int c, const float r[4], int from_row) {
+    float v[8];
+    for (int l = 0; l < 8; l++) {
+        const int p = 8 * c + l;
+        v[l] = p < NW * NA ? r[from_row ? p / NA : p % NA] : 0.0f;
+    }
+    return _mm256_setr_ps(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+}
+
+/// y[j·y_stride + i] = pair lane i·NA + j.
+CTRAM_AVX2 CTRAM_INLINE void k_store(const int NW, const int NA, const __m256 acc[2], float *y, size_t y_stride) {
+    float out[16];
+    _mm256_storeu_ps(out, acc[0]);
+    _mm256_storeu_ps(out + 8, acc[1]);
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = out[i * NA + j];
+}
+
+// MARK: Q4_K
+
+/// The 12 scale bytes → sc[0..7] in bytes 0–7, m[0..7] in bytes 8–15 (ctram_scale_min_k4 for
+/// every j at once, on 32-bit words: A = bytes 0–3, B = 4–7, C = 8–11).
+CTRAM_AVX2 CTRAM_INLINE __m128i q4_K_scales_mins(const uint8_t *s) {
+    uint32_t a, b, c;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + 4, 4);
+    memcpy(&c, s + 8, 4);
+    const uint32_t low6 = 0x3F3F3F3F, low4 = 0x0F0F0F0F, low2 = 0x03030303;
+    const uint32_t sc47 = (c & low4) | (((a >> 6) & low2) << 4);
+    const uint32_t m47 = ((c >> 4) & low4) | (((b >> 6) & low2) << 4);
+    return _mm_setr_epi32((int)(a & low6), (int)sc47, (int)(b & low6), (int)m47);
+}
+
+/// The per-block float update of a Q4_K tile: acc += d·sumi − dmin·mins per pair lane, as
+/// q4_K_block computes it (d = wd·ad, dmin = wm·ad; fmsub = fmaf(d, sumi, −(dmin·mins))).
+CTRAM_AVX2 CTRAM_INLINE void q4_K_update(const int NW, const int NA, const __m256i S[4][4], const __m256i M[4][4],
+                                         const float wd[4], const float wm[4], const float ad[4], __m256 acc[2]) {
+    for (int c = 0; 8 * c < NW * NA; c++) {
+        __m256i vs[8], vm[8];
+        K_PAIR_INTS(vs, S, c)
+        K_PAIR_INTS(vm, M, c)
+        const __m256 a = k_pair_lanes(NW, NA, c, ad, 0);
+        const __m256 d = _mm256_mul_ps(k_pair_lanes(NW, NA, c, wd, 1), a);
+        const __m256 dmin = _mm256_mul_ps(k_pair_lanes(NW, NA, c, wm, 1), a);
+        const __m256 sumi = _mm256_cvtepi32_ps(k_reduce8(vs)), mins = _mm256_cvtepi32_ps(k_reduce8(vm));
+        acc[c] = _mm256_add_ps(acc[c], _mm256_fmsub_ps(d, sumi, _mm256_mul_ps(dmin, mins)));
+    }
+}
+
+/// Per weight row and block: scales as i16 sc[0..7] in both 128-bit halves (for shuffles), mins
+/// as i16 m[0] m[0] m[1] m[1] … m[7] m[7] (so madd with bsums gives m[k]·(bsums[2k] + bsums[2k+1])).
+#define Q4_K_ROW_SETUP(i)                                                                          \
+    const ctram_block_q4_K *wb = W_BLOCK(ctram_block_q4_K, i, b);                                  \
+    const __m128i sm = q4_K_scales_mins(wb->scales);                                               \
+    const __m128i sc16 = _mm_cvtepu8_epi16(sm);                                                    \
+    mn[i] = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));                                       \
+    wd[i] = ctram_load_f16(&wb->d);                                                                \
+    wm[i] = ctram_load_f16(&wb->dmin);
+
+// AVX2: per 32-element sub-block maddubs(nibbles u8, a s8) → i16 pairs, madd with the broadcast
+// sub-block scale → i32; the mins term is one madd of the duplicated mins with bsums.
+CTRAM_AVX2 CTRAM_INLINE void q4_K_tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    const __m256i pair = _mm256_set1_epi16(0x0100); // bytes 0, 1 in every i16 lane: + 2s picks scale s
+    for (int b = 0; b < nblocks; b++) {
+        __m256i sc[4], mn[4], S[4][4], M[4][4];
+        float wd[4], wm[4], ad[4];
+        for (int i = 0; i < NW; i++) {
+            Q4_K_ROW_SETUP(i)
+            sc[i] = _mm256_broadcastsi128_si256(sc16);
+        }
+        for (int j = 0; j < NA; j++) {
+            const ctram_block_q8k *ab = A_BLOCK(j, b);
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)ab->bsums);
+            ad[j] = ab->d;
+            for (int i = 0; i < NW; i++) S[i][j] = _mm256_setzero_si256(), M[i][j] = _mm256_madd_epi16(mn[i], bsums);
+        }
+        for (int g = 0; g < 4; g++) { // sub-blocks 2g (low nibbles) and 2g + 1 (high nibbles)
+            __m256i lo[4], hi[4], slo[4], shi[4];
+            for (int i = 0; i < NW; i++) {
+                const __m256i q = _mm256_loadu_si256((const __m256i *)(W_BLOCK(ctram_block_q4_K, i, b)->qs + 32 * g));
+                lo[i] = _mm256_and_si256(q, nibble);
+                hi[i] = _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble);
+                slo[i] = _mm256_shuffle_epi8(sc[i], _mm256_add_epi8(pair, _mm256_set1_epi8((char)(4 * g))));
+                shi[i] = _mm256_shuffle_epi8(sc[i], _mm256_add_epi8(pair, _mm256_set1_epi8((char)(4 * g + 2))));
+            }
+            for (int j = 0; j < NA; j++) {
+                const int8_t *aq = A_BLOCK(j, b)->qs + 64 * g;
+                const __m256i al = _mm256_loadu_si256((const __m256i *)aq), ah = _mm256_loadu_si256((const __m256i *)(aq + 32));
+                for (int i = 0; i < NW; i++) {
+                    const __m256i pl = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[i], al), slo[i]);
+                    const __m256i ph = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[i], ah), shi[i]);
+                    S[i][j] = _mm256_add_epi32(S[i][j], _mm256_add_epi32(pl, ph));
+                }
+            }
+        }
+        q4_K_update(NW, NA, S, M, wd, wm, ad, acc);
+    }
+    k_store(NW, NA, acc, y, y_stride);
+}
+
+// AVX-512 VNNI: a sub-block pair is one 64-byte step (low nibbles then high nibbles match 64
+// consecutive activations); maddubs → i16, then one dpwssd multiplies by the two sub-block scales
+// (i16 lanes 0–15 and 16–31) and accumulates. dpbusd would need the scale applied to its int32
+// lanes afterwards (a 32-bit multiply), so the 16-bit form is the shorter chain here.
+CTRAM_VNNI CTRAM_INLINE void q4_K_tile_vnni(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    // bytes 0, 1 of each i16 lane in 128-bit lanes 0–1 (sub-block 2g), bytes 2, 3 in lanes 2–3 (2g + 1)
+    const __m512i pair = _mm512_inserti64x4(_mm512_set1_epi16(0x0100), _mm256_set1_epi16(0x0302), 1);
+    for (int b = 0; b < nblocks; b++) {
+        __m512i sc[4], Z[4][4];
+        __m256i mn[4], S[4][4], M[4][4];
+        float wd[4], wm[4], ad[4];
+        for (int i = 0; i < NW; i++) {
+            Q4_K_ROW_SETUP(i)
+            sc[i] = _mm512_broadcast_i32x4(sc16);
+            for (int j = 0; j < NA; j++) Z[i][j] = _mm512_setzero_si512();
+        }
+        for (int g = 0; g < 4; g++) {
+            __m512i q[4], s[4];
+            for (int i = 0; i < NW; i++) {
+                const __m256i x = _mm256_loadu_si256((const __m256i *)(W_BLOCK(ctram_block_q4_K, i, b)->qs + 32 * g));
+                q[i] = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(x), _mm256_srli_epi16(x, 4), 1), nibble);
+                s[i] = _mm512_shuffle_epi8(sc[i], _mm512_add_epi8(pair, _mm512_set1_epi8((char)(4 * g))));
+            }
+            for (int j = 0; j < NA; j++) {
+                const __m512i aq = _mm512_loadu_si512(A_BLOCK(j, b)->qs + 64 * g);
+                for (int i = 0; i < NW; i++) Z[i][j] = _mm512_dpwssd_epi32(Z[i][j], _mm512_maddubs_epi16(q[i], aq), s[i]);
+            }
+        }
+        for (int j = 0; j < NA; j++) {
+            const ctram_block_q8k *ab = A_BLOCK(j, b);
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)ab->bsums);
+            ad[j] = ab->d;
+            for (int i = 0; i < NW; i++) {
+                S[i][j] = _mm256_add_epi32(_mm512_castsi512_si256(Z[i][j]), _mm512_extracti64x4_epi64(Z[i][j], 1));
+                M[i][j] = _mm256_madd_epi16(mn[i], bsums);
+            }
+        }
+        q4_K_update(NW, NA, S, M, wd, wm, ad, acc);
+    }
+    k_store(NW, NA, acc, y, y_stride);
+}
+
+// MARK: Q6_K
+
+/// The per-block float update of a Q6_K tile: acc = fma(wd·ad, sumi, acc) per pair lane.
+CTRAM_AVX2 CTRAM_INLINE void q6_K_update(const int NW, const int NA, const __m256i S[4][4], const float wd[4],
+                                         const float ad[4], __m256 acc[2]) {
+    for (int c = 0; 8 * c < NW * NA; c++) {
+        __m256i vs[8];
+        K_PAIR_INTS(vs, S, c)
+        const __m256 d = _mm256_mul_ps(k_pair_lanes(NW, NA, c, wd, 1), k_pair_lanes(NW, NA, c, ad, 0));
+        acc[c] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(k_reduce8(vs)), acc[c]);
+    }
+}
+
+// Both variants multiply the unsigned 6-bit q (0…63) by a through maddubs and take the −32
+// offset as an exact correction, −32·Σ scale[g]·bsums[g]: one madd of (−32·scales) with bsums
+// per pair and block, which starts that pair's accumulator.
+#define Q6_K_ROW_SETUP(i)                                                                          \
+    const ctram_block_q6_K *wb = W_BLOCK(ctram_block_q6_K, i, b);                                  \
+    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wb->scales));       \
+    corr[i] = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(sc16, 5));               \
+    wd[i] = ctram_load_f16(&wb->d);
+
+// AVX2, 32 elements per step: half h, stream k (element 128h + 32k + l, l < 32) has q =
+// low/high nibble of ql[64h + 32(k&1) + l] | 2 bits of qh[32h + l] << 4, and two scales
+// (scales[8h + 2k] for l < 16 in the low 128-bit half, scales[8h + 2k + 1] in the high half).
+CTRAM_AVX2 CTRAM_INLINE void q6_K_tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256i low4 = _mm256_set1_epi8(0x0F), bits45 = _mm256_set1_epi8(0x30);
+    // i16 lane bytes 0, 1 in the low 128-bit half, 2, 3 in the high: + 4k picks scales 2k, 2k + 1
+    const __m256i pair = _mm256_setr_m128i(_mm_set1_epi16(0x0100), _mm_set1_epi16(0x0302));
+    for (int b = 0; b < nblocks; b++) {
+        __m256i sch[2][4], corr[4], S[4][4];
+        float wd[4], ad[4];
+        for (int i = 0; i < NW; i++) {
+            Q6_K_ROW_SETUP(i)
+            sch[0][i] = _mm256_permute2x128_si256(sc16, sc16, 0x00); // scales 0–7 in both halves
+            sch[1][i] = _mm256_permute2x128_si256(sc16, sc16, 0x11); // scales 8–15
+        }
+        for (int j = 0; j < NA; j++) {
+            const ctram_block_q8k *ab = A_BLOCK(j, b);
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)ab->bsums);
+            ad[j] = ab->d;
+            for (int i = 0; i < NW; i++) S[i][j] = _mm256_madd_epi16(corr[i], bsums);
+        }
+        for (int h = 0; h < 2; h++)
+            for (int k = 0; k < 4; k++) {
+                __m256i q[4], s[4];
+                for (int i = 0; i < NW; i++) {
+                    const ctram_block_q6_K *wb = W_BLOCK(ctram_block_q6_K, i, b);
+                    const __m256i ql = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h + 32 * (k & 1)));
+                    const __m256i qh = _mm256_loadu_si256((const __m256i *)(wb->qh + 32 * h));
+                    const __m256i lo = k < 2 ? _mm256_and_si256(ql, low4) : _mm256_and_si256(_mm256_srli_epi16(ql, 4), low4);
+                    // qh bits 2k, 2k + 1 → bits 4, 5 (16-bit shifts; the mask drops what crosses bytes)
+                    const __m256i top = k == 0 ? _mm256_slli_epi16(qh, 4) : k == 1 ? _mm256_slli_epi16(qh, 2)
+                                      : k == 2 ? qh : _mm256_srli_epi16(qh, 2);
+                    q[i] = _mm256_or_si256(lo, _mm256_and_si256(top, bits45));
+                    s[i] = _mm256_shuffle_epi8(sch[h][i], _mm256_add_epi8(pair, _mm256_set1_epi8((char)(4 * k))));
+                }
+                for (int j = 0; j < NA; j++) {
+                    const __m256i aq = _mm256_loadu_si256((const __m256i *)(A_BLOCK(j, b)->qs + 128 * h + 32 * k));
+                    for (int i = 0; i < NW; i++)
+                        S[i][j] = _mm256_add_epi32(S[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(q[i], aq), s[i]));
+                }
+            }
+        q6_K_update(NW, NA, S, wd, ad, acc);
+    }
+    k_store(NW, NA, acc, y, y_stride);
+}
+
+// AVX-512 VNNI, 64 elements per step: streams 0, 1 of a half share ql's low nibbles (64 bytes)
+// and streams 2, 3 its high nibbles; qh and qh >> 2 side by side give both streams' top bits.
+// maddubs → i16, dpwssd with the four scales of the step (one per 128-bit lane) accumulates.
+CTRAM_VNNI CTRAM_INLINE void q6_K_tile_vnni(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
+    // 128-bit lane t: bytes 2t, 2t + 1 of each i16 lane; + 8p picks scales 4p + t of the half
+    const __m512i pick = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_setr_m128i(_mm_set1_epi16(0x0100), _mm_set1_epi16(0x0302))),
+                                            _mm256_setr_m128i(_mm_set1_epi16(0x0504), _mm_set1_epi16(0x0706)), 1);
+    for (int b = 0; b < nblocks; b++) {
+        __m512i sch[2][4], Z[4][4];
+        __m256i corr[4], S[4][4];
+        float wd[4], ad[4];
+        for (int i = 0; i < NW; i++) {
+            Q6_K_ROW_SETUP(i)
+            sch[0][i] = _mm512_broadcast_i32x4(_mm256_castsi256_si128(sc16));
+            sch[1][i] = _mm512_broadcast_i32x4(_mm256_extracti128_si256(sc16, 1));
+            for (int j = 0; j < NA; j++) Z[i][j] = _mm512_setzero_si512();
+        }
+        for (int h = 0; h < 2; h++) {
+            __m512i q[2][4], s[2][4];
+            for (int i = 0; i < NW; i++) {
+                const ctram_block_q6_K *wb = W_BLOCK(ctram_block_q6_K, i, b);
+                const __m512i ql = _mm512_loadu_si512(wb->ql + 64 * h);
+                const __m256i qh = _mm256_loadu_si256((const __m256i *)(wb->qh + 32 * h));
+                const __m512i top = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
+                q[0][i] = _mm512_or_si512(_mm512_and_si512(ql, low4), _mm512_and_si512(_mm512_slli_epi16(top, 4), bits45));
+                q[1][i] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4), _mm512_and_si512(top, bits45));
+                s[0][i] = _mm512_shuffle_epi8(sch[h][i], pick);
+                s[1][i] = _mm512_shuffle_epi8(sch[h][i], _mm512_add_epi8(pick, _mm512_set1_epi8(8)));
+            }
+            for (int p = 0; p < 2; p++)
+                for (int j = 0; j < NA; j++) {
+                    const __m512i aq = _mm512_loadu_si512(A_BLOCK(j, b)->qs + 128 * h + 64 * p);
+                    for (int i = 0; i < NW; i++) Z[i][j] = _mm512_dpwssd_epi32(Z[i][j], _mm512_maddubs_epi16(q[p][i], aq), s[p][i]);
+                }
+        }
+        for (int j = 0; j < NA; j++) {
+            const ctram_block_q8k *ab = A_BLOCK(j, b);
+            const __m256i bsums = _mm256_loadu_si256((const __m256i *)ab->bsums);
+            ad[j] = ab->d;
+            for (int i = 0; i < NW; i++) {
+                const __m256i z = _mm256_add_epi32(_mm512_castsi512_si256(Z[i][j]), _mm512_extracti64x4_epi64(Z[i][j], 1));
+                S[i][j] = _mm256_add_epi32(z, _mm256_madd_epi16(corr[i], bsums));
+            }
+        }
+        q6_K_update(NW, NA, S, wd, ad, acc);
+    }
+    k_store(NW, NA, acc, y, y_stride);
+}
+
+#define K_ENTRY(NAME, TARGET)                                                                      \
+    TARGET void ctram_tile_##NAME(int nw, int na, CTRAM_TILE_ARGS) {                               \
+        CTRAM_TILE_SWITCH(NAME##_TILE)                                                             \
+    }
+#define q4_K_avx2_TILE(NW, NA) q4_K_tile_avx2(NW, NA, CTRAM_TILE_PASS)
+#define q4_K_vnni_TILE(NW, NA) q4_K_tile_vnni(NW, NA, CTRAM_TILE_PASS)
+#define q6_K_avx2_TILE(NW, NA) q6_K_tile_avx2(NW, NA, CTRAM_TILE_PASS)
+#define q6_K_vnni_TILE(NW, NA) q6_K_tile_vnni(NW, NA, CTRAM_TILE_PASS)
+K_ENTRY(q4_K_avx2, CTRAM_AVX2)
+K_ENTRY(q4_K_vnni, CTRAM_VNNI)
+K_ENTRY(q6_K_avx2, CTRAM_AVX2)
+K_ENTRY(q6_K_vnni, CTRAM_VNNI)
+#endif
