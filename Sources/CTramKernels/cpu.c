@@ -52,9 +52,8 @@ static int resolved_isa(uint32_t type, int isa) {
     int best = ctram_best_isa();
     if (isa > best) isa = best;
     switch (type) {
-    case 8: case 2: case 3: return isa;
+    case 8: case 2: case 3: case 12: case 14: return isa;
     case CTRAM_TYPE_Q4_1X16: case CTRAM_TYPE_Q8_0X16: return isa >= CTRAM_ISA_AVX512VNNI ? CTRAM_ISA_AVX512VNNI : CTRAM_ISA_SCALAR;
-    case 12: case 14: return CTRAM_ISA_SCALAR;
     default: return -1;
     }
 }
@@ -70,6 +69,8 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
         case 8: return ctram_tile_q8_0_vnni;
         case 2: return ctram_tile_q4_0_vnni;
         case 3: return ctram_tile_q4_1_vnni;
+        case 12: return ctram_tile_q4_K_vnni;
+        case 14: return ctram_tile_q6_K_vnni;
         case CTRAM_TYPE_Q4_1X16: return ctram_tile_q4_1x16_vnni;
         case CTRAM_TYPE_Q8_0X16: return ctram_tile_q8_0x16_vnni;
         }
@@ -79,6 +80,8 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
         case 8: return ctram_tile_q8_0_avx2;
         case 2: return ctram_tile_q4_0_avx2;
         case 3: return ctram_tile_q4_1_avx2;
+        case 12: return ctram_tile_q4_K_avx2;
+        case 14: return ctram_tile_q6_K_avx2;
         }
     }
 #endif

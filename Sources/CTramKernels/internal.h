@@ -149,6 +149,10 @@ CTRAM_DECLARE_TILE(ctram_tile_q4_1_avx2)
 CTRAM_DECLARE_TILE(ctram_tile_q8_0_vnni)
 CTRAM_DECLARE_TILE(ctram_tile_q4_0_vnni)
 CTRAM_DECLARE_TILE(ctram_tile_q4_1_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q4_K_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q6_K_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q4_K_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q6_K_vnni)
 #endif
 
 #endif

@@ -22,8 +22,8 @@ public final class KernelContext: @unchecked Sendable {
         self.isa = min(isa, .best)
     }
 
-    /// The variant that actually runs for `type` (K-quants have scalar code only so far; float
-    /// types run Swift SIMD, reported as the package's CPU level `.avx2`).
+    /// The variant that actually runs for `type` in the file's layout (float types run Swift
+    /// SIMD, reported as the package's CPU level `.avx2`).
     package func effectiveISA(for type: DataType) -> KernelISA {
         if !type.isQuantized { return .avx2 }
         return KernelISA(cValue: ctram_tile_kernel_isa(type.ggmlTypeID, isa.cValue))

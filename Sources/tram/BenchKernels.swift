@@ -26,6 +26,11 @@ struct BenchKernels: ParsableCommand {
     @Option(help: "Seconds to spend per measurement.")
     var seconds = 0.5
 
+    @Option(name: .customLong("random-type"), help: ArgumentHelp(
+        "Also time random weights of this quantized type (q8_0, q4_0, q4_1, q4_K, q6_K) in each tensor's shape, columns rounded up to whole blocks.",
+        discussion: "For kernels the model file does not use: the default model has no q4_K or q6_K matrices."))
+    var randomType: [String] = []
+
     func run() throws {
         let file: GGUFFile
         do {
@@ -33,21 +38,38 @@ struct BenchKernels: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        let randomTypes = try randomType.map { name in
+            guard let type = DataType.allCases.first(where: { "\($0)" == name }), type.isQuantized else {
+                throw ValidationError("--random-type \(name): not a quantized type (q8_0, q4_0, q4_1, q4_K, q6_K)")
+            }
+            return type
+        }
         print("CPU kernels: best \(KernelISA.best), supported \(KernelISA.supported.map(\.rawValue).joined(separator: ", "))")
+        if !randomTypes.isEmpty { print("random: random weights in the tensor's shape (rows × columns rounded up to whole blocks)") }
         print(pad("tensor", 26) + pad("type", 6) + pad("isa/layout", 16) + pad("threads", 8) + tokens.map { pad("T=\($0)", 14, left: true) }.joined())
         for name in tensor {
             guard let info = file.tensor(named: name), info.dimensions.count == 2, let type = DataType(ggmlTypeID: info.type.id) else {
                 throw ValidationError("no 2-D tensor '\(name)' of a supported type in \(file.path)")
             }
-            let stored = WeightMatrix(type: type, rows: info.rows, columns: info.columns, data: file.data(for: info), owner: file)
-            let isas = type.isQuantized ? KernelISA.supported : [KernelISA.best]
-            for isa in isas {
-                // The file's layout, and the packed one the model loader uses for this ISA if any.
-                let packed = stored.packedForKernels(isa: isa)
-                for (w, threadCount) in (packed.packing == stored.packing ? [stored] : [stored, packed]).flatMap({ w in (1...max(1, threads)).map { (w, $0) } }) {
+            time(WeightMatrix(type: type, rows: info.rows, columns: info.columns, data: file.data(for: info), owner: file), label: name)
+            for type in randomTypes {
+                let w = randomWeights(type, rows: info.rows, columns: info.columns)
+                time(w, label: "random \(w.rows)×\(w.columns)")
+            }
+        }
+    }
+
+    /// Prints one line per kernel variant, layout and thread count: the file's layout, and the
+    /// packed one the model loader uses for that ISA if there is one.
+    func time(_ stored: WeightMatrix, label: String) {
+        let isas = stored.type.isQuantized ? KernelISA.supported : [KernelISA.best]
+        for isa in isas {
+            let packed = stored.packedForKernels(isa: isa)
+            for w in packed.packing == stored.packing ? [stored] : [stored, packed] {
+                for threadCount in 1...max(1, threads) {
                     let context = KernelContext(threads: threadCount, isa: isa)
                     let layout = context.effectiveISA(for: w).rawValue + (w.packing == .x16 ? "/x16" : "")
-                    var line = pad(name, 26) + pad("\(type)", 6) + pad(layout, 16) + pad("\(threadCount)", 8)
+                    var line = pad(label, 26) + pad("\(w.type)", 6) + pad(layout, 16) + pad("\(threadCount)", 8)
                     for t in tokens {
                         line += pad(String(format: "%.1f GF/s", measure(w, context: context, tokens: t)), 14, left: true)
                     }
@@ -55,6 +77,28 @@ struct BenchKernels: ParsableCommand {
                 }
             }
         }
+    }
+
+    /// A `rows` × `columns` (rounded up to whole blocks) matrix of random blocks whose f16 scale
+    /// fields hold 0.01 (random bytes there could be NaN or subnormal, which may time differently).
+    func randomWeights(_ type: DataType, rows: Int, columns: Int) -> WeightMatrix {
+        let columns = (columns + type.blockElements - 1) / type.blockElements * type.blockElements
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (0..<rows * type.rowBytes(columns: columns)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let scaleOffsets: [Int] = switch type {
+        case .q8_0, .q4_0: [0]
+        case .q4_1, .q4_K: [0, 2]
+        case .q6_K: [208]
+        default: []
+        }
+        let half = Float16(0.01).bitPattern
+        for block in stride(from: 0, to: bytes.count, by: type.blockBytes) {
+            for offset in scaleOffsets {
+                bytes[block + offset] = UInt8(half & 0xFF)
+                bytes[block + offset + 1] = UInt8(half >> 8)
+            }
+        }
+        return bytes.withUnsafeBytes { WeightMatrix(type: type, rows: rows, columns: columns, copying: $0) }
     }
 
     func pad(_ s: String, _ width: Int, left: Bool = false) -> String {
