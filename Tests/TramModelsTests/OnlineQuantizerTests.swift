@@ -153,7 +153,7 @@ import TramTokenizer
     @Test func floatGGUFIsQuantized() throws {
         try ModelTestLock.run {
             let path = try makeF16GGUF(layers: 2)
-            defer { try? FileManager.default.removeItem(atPath: path) }
+            defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
             let int8 = try ModelLoader.load(path: path, precision: .int8)
             let f16 = try ModelLoader.load(path: path)
             let matrices = try llama(int8).weightMatrices
