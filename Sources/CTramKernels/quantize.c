@@ -1,6 +1,7 @@
 // Activation quantizers: float rows → int8 blocks the tile kernels read. Portable C; each row is
 // quantized on its own, so a row's blocks never depend on the batch around it.
 #include "internal.h"
+#include <float.h>
 #include <math.h>
 
 static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
@@ -98,4 +99,51 @@ void ctram_quantize_q8k(const float *x, ctram_block_q8k *out, int n) {
         }
         out[b].d = d;
     }
+}
+
+// MARK: Weight quantization (load time)
+
+static uint32_t f32_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static float f32_from_bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+/// IEEE float → half, round to nearest even; overflow gives ±inf, NaN a quiet NaN. The same
+/// result as ggml's GGML_FP32_TO_FP16 (F16C's vcvtps2ph, or its portable twin below, which is
+/// Maratyszcza's FP16 algorithm). Portable code on every CPU, so the code tests run is the code
+/// that ships; it runs once per 32 weights at load time.
+static uint16_t f32_to_f16(float f) {
+    const float scale_to_inf = 0x1.0p+112f, scale_to_zero = 0x1.0p-110f;
+    float base = (fabsf(f) * scale_to_inf) * scale_to_zero;
+    const uint32_t w = f32_bits(f), shl1_w = w + w, sign = w & 0x80000000u;
+    uint32_t bias = shl1_w & 0xFF000000u;
+    if (bias < 0x71000000u) bias = 0x71000000u;
+    base = f32_from_bits((bias >> 1) + 0x07800000u) + base;
+    const uint32_t bits = f32_bits(base);
+    const uint32_t exp_bits = (bits >> 13) & 0x00007C00u, mantissa_bits = bits & 0x00000FFFu;
+    return (uint16_t)((sign >> 16) | (shl1_w > 0xFF000000u ? 0x7E00u : exp_bits + mantissa_bits));
+}
+
+int ctram_quantize_row_q8_0(const float *x, void *y, int64_t n) {
+    uint8_t *out = (uint8_t *)y;
+    int finite = 1; // a NaN fails the comparison as an infinity does
+    for (int64_t b = 0; b < n / 32; b++, x += 32, out += 34) {
+        // Eight running maxima so the loop vectorises (max is exact: any order gives ggml's amax).
+        float lane[8] = {0};
+        for (int k = 0; k < 32; k += 8) {
+            for (int l = 0; l < 8; l++) {
+                const float a = fabsf(x[k + l]);
+                lane[l] = lane[l] > a ? lane[l] : a;
+                finite &= a <= FLT_MAX;
+            }
+        }
+        float amax = 0.0f;
+        for (int l = 0; l < 8; l++) amax = amax > lane[l] ? amax : lane[l];
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const uint16_t dh = f32_to_f16(d);
+        memcpy(out, &dh, 2);
+        int8_t q[32]; // through a local array, so the rounding vectorises too
+        for (int k = 0; k < 32; k++) q[k] = (int8_t)(int32_t)roundf(x[k] * id);
+        memcpy(out + 2, q, 32);
+    }
+    return finite;
 }

@@ -15,11 +15,3 @@ public protocol CausalLM: AnyObject, Sendable {
     /// Runs the batch, writing `[batch.logitsIndices.count, vocabularySize]` logits.
     func forward(_ batch: ForwardBatch, cache: KVCache, context: KernelContext, logits: UnsafeMutablePointer<Float>) throws(ModelError)
 }
-
-/// Which precision weights are computed in.
-public enum WeightPrecision: Sendable, Equatable {
-    /// As stored: quantized matrices multiply int8-quantized activations.
-    case native
-    /// Every matrix dequantized to f32 at load, activations stay f32 (a reference path for tests).
-    case float32
-}

@@ -16,6 +16,23 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         var qBias, kBias, vBias: [Float]?
         var ffnNorm: [Float]  // [hidden]
         var gate, up, down: WeightMatrix
+
+        /// Linear weights per layer (`linears(_:)` lists them, `replacingLinears(_:)` takes them back).
+        static let linearCount = 7
+
+        /// q, k, v, o, gate, up, down with their names, in this order.
+        func linears(_ index: Int) -> [(name: TensorName, matrix: WeightMatrix)] {
+            [(.q(index), q), (.k(index), k), (.v(index), v), (.o(index), o), (.gate(index), gate), (.up(index), up), (.down(index), down)]
+        }
+
+        /// This layer with its linear weights replaced, given in `linears(_:)`'s order.
+        func replacingLinears(_ matrices: some Collection<WeightMatrix>) -> Layer {
+            precondition(matrices.count == Self.linearCount, "a layer has \(Self.linearCount) linear weights")
+            let m = Array(matrices)
+            var layer = self
+            (layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down) = (m[0], m[1], m[2], m[3], m[4], m[5], m[6])
+            return layer
+        }
     }
 
     let embedding: WeightMatrix  // [vocab, hidden]
@@ -31,15 +48,14 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
     public var numKVHeads: Int { configuration.numKVHeads }
     public var headDim: Int { configuration.headDim }
 
-    init(configuration c: LlamaConfiguration, source: some WeightSource, precision: WeightPrecision) throws(ModelError) {
+    init(configuration c: LlamaConfiguration, source: some WeightSource, options: LoadOptions) throws(ModelError) {
         configuration = c
-        func convert(_ w: WeightMatrix) -> WeightMatrix { precision == .float32 ? w.dequantizedToFloat32() : w.packedForKernels() }
         func matrix(_ name: TensorName, rows: Int, columns: Int) throws(ModelError) -> WeightMatrix {
             let w = try source.matrix(name)
             guard w.rows == rows, w.columns == columns else {
                 throw .format(.badTensor(path: source.path, tensor: name.description, reason: "shape [\(w.rows), \(w.columns)], expected [\(rows), \(columns)]"))
             }
-            return convert(w)
+            return w
         }
         func vector(_ name: TensorName, count: Int) throws(ModelError) -> [Float] {
             let v = try source.vector(name)
@@ -49,7 +65,8 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
             return v
         }
         let d = c.hiddenSize, qDim = c.numHeads * c.headDim, kvDim = c.numKVHeads * c.headDim, f = c.intermediateSize
-        embedding = try matrix(.tokenEmbedding, rows: c.vocabSize, columns: d)
+        // Matrices as stored first (in place in the file), converted below as `options` asks.
+        var embedding = try matrix(.tokenEmbedding, rows: c.vocabSize, columns: d)
         var layers: [Layer] = []
         for i in 0..<c.numLayers {
             layers.append(Layer(
@@ -67,9 +84,39 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
                 down: try matrix(.down(i), rows: d, columns: f)
             ))
         }
-        self.layers = layers
         outputNorm = try vector(.outputNorm, count: d)
-        lmHead = c.tieWordEmbeddings || !source.has(.output) ? embedding : try matrix(.output, rows: c.vocabSize, columns: d)
+        // nil: the LM head is the embedding table (tied, or the file has no output matrix).
+        let output = c.tieWordEmbeddings || !source.has(.output) ? nil : try matrix(.output, rows: c.vocabSize, columns: d)
+        let storedTypes = Set(layers.flatMap { [$0.q.type, $0.gate.type, $0.down.type] }.map { "\($0)" }).sorted().joined(separator: "/")
+        let storedHead = output?.type ?? embedding.type
+
+        // Quantized matrices in the layout this CPU's kernels run fastest on (x16 on AVX-512 VNNI;
+        // a tied embedding is packed once and its lookups unpack the row they read).
+        func packed(_ layers: [Layer]) -> [Layer] {
+            layers.enumerated().map { i, layer in layer.replacingLinears(layer.linears(i).map { $0.matrix.packedForKernels() }) }
+        }
+        switch options.precision {
+        case .native:
+            embedding = embedding.packedForKernels()
+            layers = packed(layers)
+            lmHead = output?.packedForKernels() ?? embedding
+        case .float32:
+            embedding = embedding.dequantizedToFloat32()
+            layers = layers.enumerated().map { i, layer in layer.replacingLinears(layer.linears(i).map { $0.matrix.dequantizedToFloat32() }) }
+            lmHead = output?.dequantizedToFloat32() ?? embedding
+        case .int8:
+            // The LM head is a linear layer even when it shares the embedding's table: it gets a
+            // quantized copy and the lookup keeps reading the stored rows.
+            let head: (name: TensorName, matrix: WeightMatrix) = output.map { (.output, $0) } ?? (.tokenEmbedding, embedding)
+            let linears = layers.enumerated().flatMap { i, layer in layer.linears(i) } + [head]
+            let quantizer = OnlineQuantizer(path: source.path, threads: options.threads, logger: options.logger)
+            let quantized = try quantizer.quantize(linears)
+            let perLayer = Layer.linearCount
+            layers = packed(layers.enumerated().map { i, layer in layer.replacingLinears(quantized[perLayer * i..<perLayer * (i + 1)]) })
+            lmHead = quantized[quantized.count - 1].packedForKernels()
+        }
+        self.embedding = embedding
+        self.layers = layers
 
         var frequencies = c.inverseFrequencies()
         if source.has(.ropeFrequencies) {
@@ -78,8 +125,23 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
             frequencies = zip(RopeTable.inverseFrequencies(theta: c.ropeTheta, rotaryDim: c.headDim), factors).map { $0 / Double($1) }
         }
         rope = RopeTable(style: c.ropeStyle, headDim: c.headDim, rotaryDim: c.headDim, maxPositions: c.maxPositionEmbeddings, inverseFrequencies: frequencies)
-        let typeNames = Set(layers.flatMap { [$0.q.type, $0.gate.type, $0.down.type] }.map { "\($0)" }).sorted()
-        weightDescription = "weights \(typeNames.joined(separator: "/")), embedding \(embedding.type), lm head \(c.tieWordEmbeddings ? "tied" : "\(lmHead.type)")"
+        let typeNames = Set(layers.flatMap { [$0.q.type, $0.gate.type, $0.down.type] }.map { "\($0)" }).sorted().joined(separator: "/")
+        let head = switch (options.precision, output == nil) {
+        case (.int8, true): "q8_0 (online, from the tied \(storedHead) embedding)"
+        case (.int8, false): "q8_0 (online from \(storedHead))"
+        case (_, true): "tied"
+        case (_, false): "\(lmHead.type)"
+        }
+        let online = options.precision == .int8 ? " (online from \(storedTypes))" : ""
+        weightDescription = "weights \(typeNames)\(online), embedding \(embedding.type), lm head \(head)"
+    }
+
+    /// Every weight matrix the forward pass reads, by GGUF name; the LM head is "output.weight"
+    /// even when it is the tied embedding. For tests and diagnostics.
+    package var weightMatrices: [(name: String, matrix: WeightMatrix)] {
+        [(TensorName.tokenEmbedding.description, embedding)]
+            + layers.enumerated().flatMap { i, layer in layer.linears(i).map { ($0.name.description, $0.matrix) } }
+            + [(TensorName.output.description, lmHead)]
     }
 
     public func forward(_ batch: ForwardBatch, cache: KVCache, context: KernelContext, logits: UnsafeMutablePointer<Float>) throws(ModelError) {

@@ -16,6 +16,11 @@ public enum ModelError: Error, CustomStringConvertible {
     case invalidBatch(String)
     /// The tokenizer could not be built.
     case tokenizer(path: String, reason: String)
+    /// A `--quantization` value Tram does not know.
+    case unsupportedQuantization(String)
+    /// `--quantization` asked to quantize a model whose linear weights are already quantized
+    /// (`found` lists their types, e.g. ["q4_1"]).
+    case quantizationConflict(path: String, requested: String, found: [String])
 
     public var description: String {
         switch self {
@@ -27,6 +32,10 @@ public enum ModelError: Error, CustomStringConvertible {
         case let .fetchFailed(alias, reason): "could not fetch model '\(alias)': \(reason)"
         case let .invalidBatch(reason): "invalid forward batch: \(reason)"
         case let .tokenizer(path, reason): "\(path): cannot build tokenizer: \(reason)"
+        case let .unsupportedQuantization(value):
+            "unsupported quantization '\(value)' (accepted: \(WeightPrecision.quantizationNames.joined(separator: ", ")))"
+        case let .quantizationConflict(path, requested, found):
+            "\(path): cannot apply \(requested) quantization: the model's linear weights are already quantized (\(found.joined(separator: ", "))); load it without --quantization to run it as stored"
         }
     }
 }

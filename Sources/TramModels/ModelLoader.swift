@@ -1,17 +1,27 @@
 import Foundation
+public import Logging
 import TramFormats
 public import TramTokenizer
 
 /// Loads a model from a `.gguf` file or a Hugging Face-style directory.
 public enum ModelLoader {
-    public static func load(path: String, precision: WeightPrecision = .native, name: String? = nil) throws(ModelError) -> LoadedModel {
+    /// - Parameters:
+    ///   - precision: how weights are prepared; `.int8` quantizes float linear weights at load.
+    ///   - threads: threads for load-time work such as online quantization (default: the number of cores).
+    ///   - logger: where load-time work reports progress and timing (default: nowhere).
+    public static func load(path: String, precision: WeightPrecision = .native, name: String? = nil,
+                            threads: Int? = nil, logger: Logger = silentLogger) throws(ModelError) -> LoadedModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound(path) }
         let displayName = name ?? URL(fileURLWithPath: path).lastPathComponent
+        let options = LoadOptions(precision: precision, threads: max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount), logger: logger)
         return isDirectory.boolValue
-            ? try loadDirectory(path, precision: precision, name: displayName)
-            : try loadGGUF(path, precision: precision, name: displayName)
+            ? try loadDirectory(path, options: options, name: displayName)
+            : try loadGGUF(path, options: options, name: displayName)
     }
+
+    /// A logger that discards everything: `load`'s default, so tests and libraries stay quiet.
+    public static let silentLogger = Logger(label: "tram.models") { _ in SwiftLogNoOpLogHandler() }
 
     /// Only the tokenizer of a `.gguf` file or a Hugging Face-style directory, without touching
     /// the weights: a GGUF's metadata is read from its memory map, a directory's
@@ -67,12 +77,12 @@ public enum ModelLoader {
         do { return try Data(contentsOf: url) } catch { throw .format(.cannotOpen(path: url.path, reason: error.localizedDescription)) }
     }
 
-    static func loadGGUF(_ path: String, precision: WeightPrecision, name: String) throws(ModelError) -> LoadedModel {
+    static func loadGGUF(_ path: String, options: LoadOptions, name: String) throws(ModelError) -> LoadedModel {
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch { throw .format(error) }
         let arch: String
         do { arch = try file.string("general.architecture") } catch { throw .format(error) }
-        let model = try ModelRegistry.entry(arch, path: path).loadGGUF(file, arch, precision)
+        let model = try ModelRegistry.entry(arch, path: path).loadGGUF(file, arch, options)
         let tokenizer = try ggufTokenizer(file, path: path)
         var eos = Set<Int>()
         if let e = tokenizer.eosTokenID { eos.insert(e) }
@@ -82,7 +92,7 @@ public enum ModelLoader {
             eosTokenIDs: eos, name: name, path: path, format: "gguf", generationDefaults: GenerationDefaults())
     }
 
-    static func loadDirectory(_ path: String, precision: WeightPrecision, name: String) throws(ModelError) -> LoadedModel {
+    static func loadDirectory(_ path: String, options: LoadOptions, name: String) throws(ModelError) -> LoadedModel {
         let dir = URL(fileURLWithPath: path)
         func read(_ file: String) throws(ModelError) -> Data? { try ModelLoader.read(file, in: dir) }
         guard let configData = try read("config.json") else { throw .notFound(path) }
@@ -96,7 +106,7 @@ public enum ModelLoader {
         let config = try LlamaConfiguration(configJSON: configData, path: configPath)
         let checkpoint: SafetensorsCheckpoint
         do { checkpoint = try SafetensorsCheckpoint(directory: path) } catch { throw .format(error) }
-        let model = try entry.loadHF(config, checkpoint, precision)
+        let model = try entry.loadHF(config, checkpoint, options)
 
         let (tokenizer, tokenizerConfig) = try directoryTokenizer(dir)
         var chatTemplate: String?

@@ -4,17 +4,17 @@ import TramFormats
 /// Hugging Face `architectures[0]` / `model_type`. Adding an architecture is adding rows here.
 public enum ModelRegistry {
     struct Entry: Sendable {
-        var loadGGUF: @Sendable (GGUFFile, String, WeightPrecision) throws(ModelError) -> any CausalLM
-        var loadHF: @Sendable (_ config: LlamaConfiguration, SafetensorsCheckpoint, WeightPrecision) throws(ModelError) -> any CausalLM
+        var loadGGUF: @Sendable (GGUFFile, String, LoadOptions) throws(ModelError) -> any CausalLM
+        var loadHF: @Sendable (_ config: LlamaConfiguration, SafetensorsCheckpoint, LoadOptions) throws(ModelError) -> any CausalLM
     }
 
     static let llama = Entry(
-        loadGGUF: { file, arch, precision throws(ModelError) in
+        loadGGUF: { file, arch, options throws(ModelError) in
             let config = try LlamaConfiguration(gguf: file, architecture: arch)
-            return try LlamaModel(configuration: config, source: GGUFWeightSource(file: file), precision: precision)
+            return try LlamaModel(configuration: config, source: GGUFWeightSource(file: file), options: options)
         },
-        loadHF: { config, checkpoint, precision throws(ModelError) in
-            try LlamaModel(configuration: config, source: SafetensorsWeightSource(checkpoint: checkpoint), precision: precision)
+        loadHF: { config, checkpoint, options throws(ModelError) in
+            try LlamaModel(configuration: config, source: SafetensorsWeightSource(checkpoint: checkpoint), options: options)
         }
     )
 

@@ -35,7 +35,7 @@ struct BenchThroughput: ParsableCommand {
 
     func run() throws {
         let logger = Logger(label: "tram")
-        let loaded = try loadModel(model, logger: logger)
+        let loaded = try loadModel(model, precision: engine.precision(), threads: engine.threads, logger: logger)
         let llm: LLM
         do { llm = try LLM(model: loaded, configuration: engine.configuration()) } catch { throw ValidationError("\(error)") }
         let core = llm.core

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TramEngine
+import TramModels
 
 /// Engine flags shared by the commands that run the engine, named as vLLM names them.
 struct EngineOptions: ParsableArguments {
@@ -30,13 +31,22 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Seed for requests that bring none, so runs repeat.")
     var seed: UInt64?
 
+    @Option(help: "Quantize a float model's linear weights at load: int8 (to GGML Q8_0) or none (weights as stored).")
+    var quantization: String?
+
     func validate() throws {
+        _ = try precision()
         guard ["fcfs", "priority"].contains(schedulingPolicy) else {
             throw ValidationError("--scheduling-policy must be fcfs or priority, got '\(schedulingPolicy)'")
         }
         if let text = kvCacheMemory, KVCacheSizing.parse(bytes: text) == nil {
             throw ValidationError("--kv-cache-memory: cannot read '\(text)' as a size (e.g. 2GiB, 512MiB, 1073741824)")
         }
+    }
+
+    /// `--quantization` as the model loader takes it.
+    func precision() throws -> WeightPrecision {
+        do { return try WeightPrecision(quantization: quantization) } catch { throw ValidationError("--quantization: \(error.description)") }
     }
 
     func configuration() throws -> EngineConfiguration {

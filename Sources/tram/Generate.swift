@@ -56,12 +56,13 @@ struct Generate: ParsableCommand {
 
     func validate() throws {
         guard (prompt == nil) != (input == nil) else { throw ValidationError("give exactly one of --prompt and --input") }
+        if float32, try engine.precision() != .native { throw ValidationError("--float32 and --quantization \(engine.quantization ?? "") exclude each other") }
         if output != nil, input == nil { throw ValidationError("--output goes with --input") }
     }
 
     func run() throws {
         let logger = Logger(label: "tram")
-        let loaded = try loadModel(model, float32: float32, logger: logger)
+        let loaded = try loadModel(model, precision: float32 ? .float32 : engine.precision(), threads: engine.threads, logger: logger)
         let llm: LLM
         do { llm = try LLM(model: loaded, configuration: engine.configuration()) } catch { throw ValidationError("\(error)") }
         logger.info("KV cache: \(llm.core.kvSizing.numBlocks) blocks of \(llm.core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: llm.core.kvSizing.bytes))), up to \(llm.core.kvSizing.maxCachedTokens) tokens; max model length \(llm.core.maxModelLen)")
@@ -209,7 +210,7 @@ struct Generate: ParsableCommand {
 }
 
 /// Resolves and loads a model, logging where it came from and how long loading took.
-func loadModel(_ argument: String?, float32: Bool = false, logger: Logger) throws -> LoadedModel {
+func loadModel(_ argument: String?, precision: WeightPrecision, threads: Int?, logger: Logger) throws -> LoadedModel {
     let clock = ContinuousClock()
     let start = clock.now
     do {
@@ -217,7 +218,7 @@ func loadModel(_ argument: String?, float32: Bool = false, logger: Logger) throw
             FileHandle.standardError.write(Data(("  " + line + "\n").utf8))
         }
         logger.info("loading \(resolved.path)")
-        let loaded = try ModelLoader.load(path: resolved.path, precision: float32 ? .float32 : .native, name: resolved.name)
+        let loaded = try ModelLoader.load(path: resolved.path, precision: precision, name: resolved.name, threads: threads, logger: logger)
         logger.info("loaded \(loaded.name) (\(loaded.format); \(loaded.model.weightDescription)) in \(String(format: "%.0f", seconds(clock.now - start) * 1000)) ms")
         return loaded
     } catch {

@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
             return try body()
         }
 
-        let loaded = try phase("load model") { try loadModel(model, logger: logger) }
+        let loaded = try phase("load model") { try loadModel(model, precision: engine.precision(), threads: engine.threads, logger: logger) }
         let templateSource = try phase("chat template") { try chatTemplate.map(Self.readChatTemplate) }
         let generation = try Self.generationConfigSource(generationConfig)
         let core: EngineCore

@@ -11,6 +11,8 @@ enum SharedModels {
     static let quantized: Result<LoadedModel, any Error> = Result { try ModelLoader.load(path: TestResources.realModelPath()) }
     static let float32: Result<LoadedModel, any Error> = Result { try ModelLoader.load(path: TestResources.realModelPath(), precision: .float32) }
     static let huggingFace: Result<LoadedModel, any Error> = Result { try ModelLoader.load(path: TestResources.realHFModelPath()) }
+    /// The f32 HF directory with its linear weights quantized to Q8_0 at load (`--quantization int8`).
+    static let huggingFaceInt8: Result<LoadedModel, any Error> = Result { try ModelLoader.load(path: TestResources.realHFModelPath(), precision: .int8) }
 
     /// Teacher-forced logits over `tokens`, one row per position.
     static func logits(_ model: LoadedModel, _ tokens: [Int], prefillChunk: Int = 512) throws -> [[Float]] {

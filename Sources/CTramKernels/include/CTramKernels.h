@@ -59,6 +59,15 @@ typedef struct {
 /// Quantizes `n` floats (multiple of 256) into n/256 ctram_block_q8k.
 void ctram_quantize_q8k(const float *x, ctram_block_q8k *out, int n);
 
+// MARK: Weight quantization
+
+/// Quantizes `n` floats (a multiple of 32) into n/32 GGUF Q8_0 blocks at `y` (34 bytes each,
+/// { f16 d; int8 qs[32] }, no alignment needed), byte for byte as ggml's quantize_row_q8_0_ref:
+/// d = max|x|/127 (f32, then stored as f16 rounding to nearest even), qs = roundf(x·(1/d)), halves
+/// rounded away from zero; an all-zero block gets d = 0 and zeros. Returns 1, or 0 when `x` holds
+/// a NaN or an infinity (the blocks are then meaningless).
+int ctram_quantize_row_q8_0(const float *x, void *y, int64_t n);
+
 // MARK: Quantized tiles
 
 /// Computes an nw × na tile of dot products (1 ≤ nw ≤ 4, 1 ≤ na ≤ 4):
