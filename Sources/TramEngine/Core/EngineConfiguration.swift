@@ -19,7 +19,7 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// `--seed`: seeds requests that bring no seed of their own, so runs repeat.
     public var seed: UInt64?
 
-    public init(maxModelLen: Int? = nil, maxNumSeqs: Int = 64, maxNumBatchedTokens: Int = 512, blockSize: Int = 16,
+    public init(maxModelLen: Int? = nil, maxNumSeqs: Int = 64, maxNumBatchedTokens: Int = 128, blockSize: Int = 16,
                 kvCacheMemory: Int? = nil, enablePrefixCaching: Bool = true, threads: Int? = nil,
                 priorityScheduling: Bool = false, seed: UInt64? = nil) {
         self.maxModelLen = maxModelLen
