@@ -106,6 +106,84 @@ CTRAM_VNNI CTRAM_INLINE float ctram_hsum512(__m512 v) {
 }
 #endif
 
+#if CTRAM_X86
+// Two-blocks-per-vector steps in GGUF block layout, shared by the plain tiles (q4_1.c, q8_0.c)
+// and the short last group of the x16 tiles (whose blocks sit where GGUF puts them: group g
+// starts at block 16g's GGUF offset). They expect in scope: W_BLOCK(i, b), block index `b`,
+// the tile's NW, NA, A[] and acc[][] (__m512), and `nibble` (Q4_1) or `flip` (Q8_0).
+// AVX-512 VNNI, two blocks per step, nibbles expanded as in q4_0.c. The min term goes into the
+// same lanes: each of a block's 8 lanes gets mw·(s/8), precomputed as the row's `sv` lanes.
+#define CTRAM_Q4_1_VNNI_PAIR(TAIL)                                                                       \
+    {                                                                                              \
+        const __mmask16 m = (TAIL) ? 0x00FF : 0xFFFF;                                              \
+        __m512i wq[4];                                                                             \
+        __m512 dw[4], mw[4];                                                                       \
+        for (int i = 0; i < NW; i++) {                                                             \
+            const ctram_block_q4_1 *wb = W_BLOCK(i, b);                                            \
+            const __m128i lo = _mm_loadu_si128((const __m128i *)wb[0].qs);                         \
+            const __m256i q = (TAIL) ? _mm256_zextsi128_si256(lo)                                  \
+                : _mm256_inserti128_si256(_mm256_castsi128_si256(lo), _mm_loadu_si128((const __m128i *)wb[1].qs), 1); \
+            const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1); \
+            wq[i] = _mm512_and_si512(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), nibble);  \
+            dw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].d), (TAIL) ? 0 : ctram_load_u16(&wb[1].d)); \
+            mw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].m), (TAIL) ? 0 : ctram_load_u16(&wb[1].m)); \
+        }                                                                                          \
+        for (int j = 0; j < NA; j++) {                                                             \
+            const __m512i aq = _mm512_maskz_loadu_epi32(m, A[j].qs + 32 * b);                      \
+            const __m512 da = _mm512_maskz_loadu_ps(m, A[j].dv + 8 * b);                           \
+            const __m512 sa = _mm512_maskz_loadu_ps(m, A[j].sv + 8 * b);                           \
+            for (int i = 0; i < NW; i++) {                                                         \
+                const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[i], aq);        \
+                acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], da), _mm512_cvtepi32_ps(dot), acc[i][j]); \
+                acc[i][j] = _mm512_fmadd_ps(mw[i], sa, acc[i][j]);                                 \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+// AVX-512 VNNI, two blocks per step (lanes 0–7 block b, 8–15 block b + 1). The weights are read
+// as unsigned w + 128 (xor 0x80), so one dpbusd gives Σ(w + 128)·a, started from the activation
+// row's precomputed lanes −128·Σa: the exact Σ w·a with no abs/sign work per pair.
+// An odd last block runs the same step with zeroed upper lanes.
+#define CTRAM_Q8_0_VNNI_PAIR(TAIL)                                                                       \
+    {                                                                                              \
+        const __mmask16 m = (TAIL) ? 0x00FF : 0xFFFF;                                              \
+        __m512i wq[4];                                                                             \
+        __m512 dw[4];                                                                              \
+        for (int i = 0; i < NW; i++) {                                                             \
+            const ctram_block_q8_0 *wb = W_BLOCK(i, b);                                            \
+            const __m256i lo = _mm256_loadu_si256((const __m256i *)wb[0].qs);                      \
+            const __m512i both = (TAIL) ? _mm512_zextsi256_si512(lo)                               \
+                : _mm512_inserti64x4(_mm512_castsi256_si512(lo), _mm256_loadu_si256((const __m256i *)wb[1].qs), 1); \
+            wq[i] = _mm512_maskz_xor_epi32(m, both, flip);                                         \
+            dw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].d), (TAIL) ? 0 : ctram_load_u16(&wb[1].d)); \
+        }                                                                                          \
+        for (int j = 0; j < NA; j++) {                                                             \
+            const __m512i aq = _mm512_maskz_loadu_epi32(m, A[j].qs + 32 * b);                      \
+            const __m512i c = _mm512_maskz_loadu_epi32(m, A[j].c128 + 8 * b);                      \
+            const __m512 da = _mm512_maskz_loadu_ps(m, A[j].dv + 8 * b);                           \
+            for (int i = 0; i < NW; i++) {                                                         \
+                const __m512i dot = _mm512_dpbusd_epi32(c, wq[i], aq);                             \
+                acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], da), _mm512_cvtepi32_ps(dot), acc[i][j]); \
+            }                                                                                      \
+        }                                                                                          \
+    }
+#endif
+
+/// Rows of the x16 layouts: blocks in group g (16 a group, the last one shorter).
+CTRAM_INLINE int ctram_x16_group_size(int nblocks, int g) { return nblocks - 16 * g < 16 ? nblocks - 16 * g : 16; }
+/// A last group this short stays in GGUF block layout and runs the pair steps above: a masked
+/// 16-lane group costs 8 dpbusd whatever its size, which for a 576-wide row (16 + 2 blocks)
+/// would be half the work again.
+CTRAM_INLINE int ctram_x16_short_tail(int t) { return t < 16 && t <= 4; }
+/// The 16-lane reduction of ctram_hsum512, in scalar code (for the scalar twins of x16 tiles).
+CTRAM_INLINE float ctram_hsum16_ref(const float acc[16]) {
+    float h8[8], h4[4];
+    for (int l = 0; l < 8; l++) h8[l] = acc[l] + acc[l + 8];
+    for (int l = 0; l < 4; l++) h4[l] = h8[l] + h8[l + 4];
+    const float s0 = h4[0] + h4[2], s1 = h4[1] + h4[3];
+    return s0 + s1;
+}
+
 CTRAM_INLINE size_t ctram_round64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 /// The arrays of a quantized activation row (see ctram_q8a_row_bytes), inlined into the tiles:

@@ -64,34 +64,6 @@ CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_AR
         for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum256(acc[i][j]) + accm[i][j];
 }
 
-// AVX-512 VNNI, two blocks per step, nibbles expanded as in q4_0.c. The min term goes into the
-// same lanes: each of a block's 8 lanes gets mw·(s/8), precomputed as the row's `sv` lanes.
-#define Q4_1_VNNI_STEP(TAIL)                                                                       \
-    {                                                                                              \
-        const __mmask16 m = (TAIL) ? 0x00FF : 0xFFFF;                                              \
-        __m512i wq[4];                                                                             \
-        __m512 dw[4], mw[4];                                                                       \
-        for (int i = 0; i < NW; i++) {                                                             \
-            const ctram_block_q4_1 *wb = W_BLOCK(i, b);                                            \
-            const __m128i lo = _mm_loadu_si128((const __m128i *)wb[0].qs);                         \
-            const __m256i q = (TAIL) ? _mm256_zextsi128_si256(lo)                                  \
-                : _mm256_inserti128_si256(_mm256_castsi128_si256(lo), _mm_loadu_si128((const __m128i *)wb[1].qs), 1); \
-            const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1); \
-            wq[i] = _mm512_and_si512(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), nibble);  \
-            dw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].d), (TAIL) ? 0 : ctram_load_u16(&wb[1].d)); \
-            mw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].m), (TAIL) ? 0 : ctram_load_u16(&wb[1].m)); \
-        }                                                                                          \
-        for (int j = 0; j < NA; j++) {                                                             \
-            const __m512i aq = _mm512_maskz_loadu_epi32(m, A[j].qs + 32 * b);                      \
-            const __m512 da = _mm512_maskz_loadu_ps(m, A[j].dv + 8 * b);                           \
-            const __m512 sa = _mm512_maskz_loadu_ps(m, A[j].sv + 8 * b);                           \
-            for (int i = 0; i < NW; i++) {                                                         \
-                const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[i], aq);        \
-                acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], da), _mm512_cvtepi32_ps(dot), acc[i][j]); \
-                acc[i][j] = _mm512_fmadd_ps(mw[i], sa, acc[i][j]);                                 \
-            }                                                                                      \
-        }                                                                                          \
-    }
 
 CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_ARGS) {
     CTRAM_ACTIVATION_VIEWS(NA)
@@ -100,8 +72,8 @@ CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_AR
         for (int j = 0; j < NA; j++) acc[i][j] = _mm512_setzero_ps();
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     int b = 0;
-    for (; b + 2 <= nblocks; b += 2) Q4_1_VNNI_STEP(0)
-    if (b < nblocks) Q4_1_VNNI_STEP(1)
+    for (; b + 2 <= nblocks; b += 2) CTRAM_Q4_1_VNNI_PAIR(0)
+    if (b < nblocks) CTRAM_Q4_1_VNNI_PAIR(1)
     for (int i = 0; i < NW; i++)
         for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum512(acc[i][j]);
 }

@@ -11,14 +11,7 @@
 #include <math.h>
 
 #define W_ROW(i) ((const uint8_t *)w + (size_t)(i) * w_stride)
-
-CTRAM_INLINE int group_size(int nblocks, int g) { return nblocks - 16 * g < 16 ? nblocks - 16 * g : 16; }
-
-/// A last group this short stays in GGUF block layout and runs two blocks per dpbusd (q4_1.c's
-/// step): a masked 16-lane group costs 8 dpbusd whatever its size, which for a 576-wide row
-/// (16 + 2 blocks) would be half the work again.
-#define SHORT_TAIL 4
-CTRAM_INLINE int is_short_tail(int t) { return t <= SHORT_TAIL; }
+#define W_BLOCK(i, b) ((const ctram_block_q4_1 *)W_ROW(i) + (b))  // GGUF blocks of a short last group
 
 void ctram_pack_q4_1x16(const void *src, void *dst, int rows, int nblocks) {
     const size_t row_bytes = (size_t)nblocks * sizeof(ctram_block_q4_1);
@@ -26,9 +19,9 @@ void ctram_pack_q4_1x16(const void *src, void *dst, int rows, int nblocks) {
         const ctram_block_q4_1 *in = (const ctram_block_q4_1 *)((const char *)src + (size_t)r * row_bytes);
         uint8_t *out = (uint8_t *)dst + (size_t)r * row_bytes;
         for (int g = 0; 16 * g < nblocks; g++) {
-            const int t = group_size(nblocks, g);
+            const int t = ctram_x16_group_size(nblocks, g);
             uint8_t *grp = out + 320 * (size_t)g;
-            if (t < 16 && is_short_tail(t)) {
+            if (ctram_x16_short_tail(t)) {
                 memcpy(grp, &in[16 * g], (size_t)t * sizeof(ctram_block_q4_1));
                 continue;
             }
@@ -46,9 +39,9 @@ void ctram_unpack_q4_1x16_row(const void *src, void *dst, int nblocks) {
     const uint8_t *in = (const uint8_t *)src;
     ctram_block_q4_1 *out = (ctram_block_q4_1 *)dst;
     for (int g = 0; 16 * g < nblocks; g++) {
-        const int t = group_size(nblocks, g);
+        const int t = ctram_x16_group_size(nblocks, g);
         const uint8_t *grp = in + 320 * (size_t)g;
-        if (t < 16 && is_short_tail(t)) {
+        if (ctram_x16_short_tail(t)) {
             memcpy(&out[16 * g], grp, (size_t)t * sizeof(ctram_block_q4_1));
             continue;
         }
@@ -70,10 +63,10 @@ CTRAM_INLINE void tile_scalar(const int NW, const int NA, CTRAM_TILE_ARGS) {
         for (int j = 0; j < NA; j++) {
             float acc[16] = {0};
             for (int g = 0; 16 * g < nblocks; g++) {
-                const int t = group_size(nblocks, g);
+                const int t = ctram_x16_group_size(nblocks, g);
                 const uint8_t *grp = W_ROW(i) + 320 * (size_t)g;
                 const int8_t *ax = A[j].qx + 512 * (size_t)g;
-                if (t < 16 && is_short_tail(t)) {
+                if (ctram_x16_short_tail(t)) {
                     // q4_1.c's VNNI step: blocks in pairs, lane l covers elements 4(l%8)…+3 of
                     // block pair + l/8, the min term spread as s/8 over a block's 8 lanes.
                     for (int p = 0; p < t; p += 2)
@@ -105,11 +98,7 @@ CTRAM_INLINE void tile_scalar(const int NW, const int NA, CTRAM_TILE_ARGS) {
                     acc[l] = fmaf(mw, A[j].s[16 * g + l], acc[l]);
                 }
             }
-            float h8[8], h4[4];
-            for (int l = 0; l < 8; l++) h8[l] = acc[l] + acc[l + 8];
-            for (int l = 0; l < 4; l++) h4[l] = h8[l] + h8[l + 4];
-            const float s0 = h4[0] + h4[2], s1 = h4[1] + h4[3];
-            y[(size_t)j * y_stride + i] = s0 + s1;
+            y[(size_t)j * y_stride + i] = ctram_hsum16_ref(acc);
         }
     }
 }
@@ -172,36 +161,12 @@ CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_AR
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     int g = 0;
     for (; 16 * g + 16 <= nblocks; g++) Q4_1X16_GROUP(0)
-    if (16 * g < nblocks && !is_short_tail(nblocks - 16 * g)) Q4_1X16_GROUP(1)
+    if (16 * g < nblocks && !ctram_x16_short_tail(nblocks - 16 * g)) Q4_1X16_GROUP(1)
     else if (16 * g < nblocks) {
-        // Short tail in GGUF layout: q4_1.c's two-blocks-per-step loop over this group's blocks.
-        const int first = 16 * g;
-        for (int b = first; b < nblocks; b += 2) {
-            const int tail = b + 1 == nblocks;
-            const __mmask16 m = tail ? 0x00FF : 0xFFFF;
-            __m512i wq[4];
-            __m512 dw[4], mw[4];
-            for (int i = 0; i < NW; i++) {
-                const ctram_block_q4_1 *wb = (const ctram_block_q4_1 *)(W_ROW(i) + 320 * (size_t)g) + (b - first);
-                const __m128i lo = _mm_loadu_si128((const __m128i *)wb[0].qs);
-                const __m256i q = tail ? _mm256_zextsi128_si256(lo)
-                    : _mm256_inserti128_si256(_mm256_castsi128_si256(lo), _mm_loadu_si128((const __m128i *)wb[1].qs), 1);
-                const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1);
-                wq[i] = _mm512_and_si512(_mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(3, 1, 2, 0)), nibble);
-                dw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].d), tail ? 0 : ctram_load_u16(&wb[1].d));
-                mw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].m), tail ? 0 : ctram_load_u16(&wb[1].m));
-            }
-            for (int j = 0; j < NA; j++) {
-                const __m512i aq = _mm512_maskz_loadu_epi32(m, A[j].qs + 32 * b);
-                const __m512 da = _mm512_maskz_loadu_ps(m, A[j].dv + 8 * b);
-                const __m512 sa = _mm512_maskz_loadu_ps(m, A[j].sv + 8 * b);
-                for (int i = 0; i < NW; i++) {
-                    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wq[i], aq);
-                    acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], da), _mm512_cvtepi32_ps(dot), acc[i][j]);
-                    acc[i][j] = _mm512_fmadd_ps(mw[i], sa, acc[i][j]);
-                }
-            }
-        }
+        // Short tail, GGUF blocks in place: the plain tile's two-blocks-per-step loop.
+        int b = 16 * g;
+        for (; b + 2 <= nblocks; b += 2) CTRAM_Q4_1_VNNI_PAIR(0)
+        if (b < nblocks) CTRAM_Q4_1_VNNI_PAIR(1)
     }
     for (int i = 0; i < NW; i++)
         for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum512(acc[i][j]);

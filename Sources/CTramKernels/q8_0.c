@@ -59,33 +59,6 @@ CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_AR
         for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum256(acc[i][j]);
 }
 
-// AVX-512 VNNI, two blocks per step (lanes 0–7 block b, 8–15 block b + 1). The weights are read
-// as unsigned w + 128 (xor 0x80), so one dpbusd gives Σ(w + 128)·a, started from the activation
-// row's precomputed lanes −128·Σa: the exact Σ w·a with no abs/sign work per pair.
-// An odd last block runs the same step with zeroed upper lanes.
-#define Q8_0_VNNI_STEP(TAIL)                                                                       \
-    {                                                                                              \
-        const __mmask16 m = (TAIL) ? 0x00FF : 0xFFFF;                                              \
-        __m512i wq[4];                                                                             \
-        __m512 dw[4];                                                                              \
-        for (int i = 0; i < NW; i++) {                                                             \
-            const ctram_block_q8_0 *wb = W_BLOCK(i, b);                                            \
-            const __m256i lo = _mm256_loadu_si256((const __m256i *)wb[0].qs);                      \
-            const __m512i both = (TAIL) ? _mm512_zextsi256_si512(lo)                               \
-                : _mm512_inserti64x4(_mm512_castsi256_si512(lo), _mm256_loadu_si256((const __m256i *)wb[1].qs), 1); \
-            wq[i] = _mm512_maskz_xor_epi32(m, both, flip);                                         \
-            dw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].d), (TAIL) ? 0 : ctram_load_u16(&wb[1].d)); \
-        }                                                                                          \
-        for (int j = 0; j < NA; j++) {                                                             \
-            const __m512i aq = _mm512_maskz_loadu_epi32(m, A[j].qs + 32 * b);                      \
-            const __m512i c = _mm512_maskz_loadu_epi32(m, A[j].c128 + 8 * b);                      \
-            const __m512 da = _mm512_maskz_loadu_ps(m, A[j].dv + 8 * b);                           \
-            for (int i = 0; i < NW; i++) {                                                         \
-                const __m512i dot = _mm512_dpbusd_epi32(c, wq[i], aq);                             \
-                acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], da), _mm512_cvtepi32_ps(dot), acc[i][j]); \
-            }                                                                                      \
-        }                                                                                          \
-    }
 
 CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_ARGS) {
     CTRAM_ACTIVATION_VIEWS(NA)
@@ -94,8 +67,8 @@ CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_AR
         for (int j = 0; j < NA; j++) acc[i][j] = _mm512_setzero_ps();
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     int b = 0;
-    for (; b + 2 <= nblocks; b += 2) Q8_0_VNNI_STEP(0)
-    if (b < nblocks) Q8_0_VNNI_STEP(1)
+    for (; b + 2 <= nblocks; b += 2) CTRAM_Q8_0_VNNI_PAIR(0)
+    if (b < nblocks) CTRAM_Q8_0_VNNI_PAIR(1)
     for (int i = 0; i < NW; i++)
         for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum512(acc[i][j]);
 }

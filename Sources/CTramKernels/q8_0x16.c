@@ -9,12 +9,8 @@
 #include <math.h>
 
 #define W_ROW(i) ((const uint8_t *)w + (size_t)(i) * w_stride)
+#define W_BLOCK(i, b) ((const ctram_block_q8_0 *)W_ROW(i) + (b))  // GGUF blocks of a short last group
 #define GROUP_BYTES (16 * sizeof(ctram_block_q8_0))  // 544
-
-CTRAM_INLINE int group_size(int nblocks, int g) { return nblocks - 16 * g < 16 ? nblocks - 16 * g : 16; }
-/// A last group this short stays in GGUF layout and runs q8_0.c's two-blocks-per-step loop (a
-/// masked group would cost 8 dpbusd whatever its size).
-CTRAM_INLINE int is_short_tail(int t) { return t < 16 && t <= 4; }
 
 void ctram_pack_q8_0x16(const void *src, void *dst, int rows, int nblocks) {
     const size_t row_bytes = (size_t)nblocks * sizeof(ctram_block_q8_0);
@@ -22,9 +18,9 @@ void ctram_pack_q8_0x16(const void *src, void *dst, int rows, int nblocks) {
         const ctram_block_q8_0 *in = (const ctram_block_q8_0 *)((const char *)src + (size_t)r * row_bytes);
         uint8_t *out = (uint8_t *)dst + (size_t)r * row_bytes;
         for (int g = 0; 16 * g < nblocks; g++) {
-            const int t = group_size(nblocks, g);
+            const int t = ctram_x16_group_size(nblocks, g);
             uint8_t *grp = out + GROUP_BYTES * (size_t)g;
-            if (is_short_tail(t)) {
+            if (ctram_x16_short_tail(t)) {
                 memcpy(grp, &in[16 * g], (size_t)t * sizeof(ctram_block_q8_0));
                 continue;
             }
@@ -42,9 +38,9 @@ void ctram_unpack_q8_0x16_row(const void *src, void *dst, int nblocks) {
     const uint8_t *in = (const uint8_t *)src;
     ctram_block_q8_0 *out = (ctram_block_q8_0 *)dst;
     for (int g = 0; 16 * g < nblocks; g++) {
-        const int t = group_size(nblocks, g);
+        const int t = ctram_x16_group_size(nblocks, g);
         const uint8_t *grp = in + GROUP_BYTES * (size_t)g;
-        if (is_short_tail(t)) {
+        if (ctram_x16_short_tail(t)) {
             memcpy(&out[16 * g], grp, (size_t)t * sizeof(ctram_block_q8_0));
             continue;
         }
@@ -66,9 +62,9 @@ CTRAM_INLINE void tile_scalar(const int NW, const int NA, CTRAM_TILE_ARGS) {
         for (int j = 0; j < NA; j++) {
             float acc[16] = {0};
             for (int g = 0; 16 * g < nblocks; g++) {
-                const int t = group_size(nblocks, g);
+                const int t = ctram_x16_group_size(nblocks, g);
                 const uint8_t *grp = W_ROW(i) + GROUP_BYTES * (size_t)g;
-                if (is_short_tail(t)) {
+                if (ctram_x16_short_tail(t)) {
                     for (int p = 0; p < t; p += 2)
                         for (int l = 0; l < 16 && p + l / 8 < t; l++) {
                             const int b = 16 * g + p + l / 8, e = 4 * (l % 8);
@@ -89,11 +85,7 @@ CTRAM_INLINE void tile_scalar(const int NW, const int NA, CTRAM_TILE_ARGS) {
                     acc[l] = fmaf(scale, (float)dot, acc[l]);
                 }
             }
-            float h8[8], h4[4];
-            for (int l = 0; l < 8; l++) h8[l] = acc[l] + acc[l + 8];
-            for (int l = 0; l < 4; l++) h4[l] = h8[l] + h8[l + 4];
-            const float s0 = h4[0] + h4[2], s1 = h4[1] + h4[3];
-            y[(size_t)j * y_stride + i] = s0 + s1;
+            y[(size_t)j * y_stride + i] = ctram_hsum16_ref(acc);
         }
     }
 }
@@ -144,34 +136,13 @@ CTRAM_VNNI CTRAM_INLINE void tile_vnni(const int NW, const int NA, CTRAM_TILE_AR
         for (int j = 0; j < NA; j++) acc[i][j] = _mm512_setzero_ps();
     int g = 0;
     for (; 16 * g + 16 <= nblocks; g++) Q8_0X16_GROUP(0)
-    if (16 * g < nblocks && !is_short_tail(nblocks - 16 * g)) Q8_0X16_GROUP(1)
+    if (16 * g < nblocks && !ctram_x16_short_tail(nblocks - 16 * g)) Q8_0X16_GROUP(1)
     else if (16 * g < nblocks) {
-        // Short tail in GGUF layout: q8_0.c's step (weights xor 0x80 here, as there).
+        // Short tail, GGUF blocks in place: the plain tile's two-blocks-per-step loop.
         const __m512i flip = _mm512_set1_epi8((char)0x80);
-        const int first = 16 * g;
-        for (int b = first; b < nblocks; b += 2) {
-            const int tail = b + 1 == nblocks;
-            const __mmask16 m = tail ? 0x00FF : 0xFFFF;
-            __m512i wq[4];
-            __m512 dw[4];
-            for (int i = 0; i < NW; i++) {
-                const ctram_block_q8_0 *wb = (const ctram_block_q8_0 *)(W_ROW(i) + GROUP_BYTES * (size_t)g) + (b - first);
-                const __m256i lo = _mm256_loadu_si256((const __m256i *)wb[0].qs);
-                const __m512i both = tail ? _mm512_zextsi256_si512(lo)
-                    : _mm512_inserti64x4(_mm512_castsi256_si512(lo), _mm256_loadu_si256((const __m256i *)wb[1].qs), 1);
-                wq[i] = _mm512_maskz_xor_epi32(m, both, flip);
-                dw[i] = ctram_f16_pair_lanes(ctram_load_u16(&wb[0].d), tail ? 0 : ctram_load_u16(&wb[1].d));
-            }
-            for (int j = 0; j < NA; j++) {
-                const __m512i aq = _mm512_maskz_loadu_epi32(m, A[j].qs + 32 * b);
-                const __m512i c = _mm512_maskz_loadu_epi32(m, A[j].c128 + 8 * b);
-                const __m512 da = _mm512_maskz_loadu_ps(m, A[j].dv + 8 * b);
-                for (int i = 0; i < NW; i++) {
-                    const __m512i dot = _mm512_dpbusd_epi32(c, wq[i], aq);
-                    acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw[i], da), _mm512_cvtepi32_ps(dot), acc[i][j]);
-                }
-            }
-        }
+        int b = 16 * g;
+        for (; b + 2 <= nblocks; b += 2) CTRAM_Q8_0_VNNI_PAIR(0)
+        if (b < nblocks) CTRAM_Q8_0_VNNI_PAIR(1)
     }
     for (int i = 0; i < NW; i++)
         for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum512(acc[i][j]);

@@ -37,15 +37,7 @@ func matmulMatchesReference(_ c: MatmulCase, tokens: Int) {
     #expect(context.effectiveISA(for: c.type) <= c.isa)
     let y = context.matmul(w, x, tokens: tokens)
     let (reference, magnitude) = referenceMatmul(w, x, tokens: tokens)
-    let eps = 1.0 / Double(1 << 24)
-    var failures = 0
-    for i in 0..<y.count {
-        let bound = Double(columns + 8) * eps * magnitude[i] + 1e-30
-        if !(abs(Double(y[i]) - reference[i]) <= bound) {
-            failures += 1
-            if failures <= 3 { Issue.record("y[\(i)] = \(y[i]), reference \(reference[i]), bound \(bound)") }
-        }
-    }
+    expectWithinRoundingOfReference(y, reference, magnitude: magnitude, columns: columns)
 }
 
 /// Quantizing activations is lossy on purpose; check it stays within int8 resolution of the

@@ -61,15 +61,7 @@ func x16MatmulMatchesScalarTwinAndReference(type: DataType, blocks: Int) {
             #expect(y.map(\.bitPattern) == twin.map(\.bitPattern), "\(isa), \(blocks) blocks, \(tokens) tokens")
 
             let (reference, magnitude) = referenceMatmul(stored, x, tokens: tokens)
-            let eps = 1.0 / Double(1 << 24)
-            var failures = 0
-            for i in 0..<y.count {
-                let bound = Double(columns + 8) * eps * magnitude[i] + 1e-30
-                if !(abs(Double(y[i]) - reference[i]) <= bound) {
-                    failures += 1
-                    if failures <= 3 { Issue.record("y[\(i)] = \(y[i]), reference \(reference[i]), bound \(bound)") }
-                }
-            }
+            expectWithinRoundingOfReference(y, reference, magnitude: magnitude, columns: columns)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import TramKernels
 
 /// Deterministic xorshift generator so failures reproduce.
@@ -95,6 +96,20 @@ func referenceMatmul(_ w: WeightMatrix, _ x: [Float], tokens: Int) -> (y: [Doubl
     }
     withExtendedLifetime(wf) {}
     return (y, magnitude)
+}
+
+/// Records an issue for each output (up to 3) farther from the Double reference than float32
+/// rounding allows: (columns + 8)·2⁻²⁴·Σ|w·x| (see matmulMatchesReference for why).
+func expectWithinRoundingOfReference(_ y: [Float], _ reference: [Double], magnitude: [Double], columns: Int) {
+    let eps = 1.0 / Double(1 << 24)
+    var failures = 0
+    for i in 0..<y.count {
+        let bound = Double(columns + 8) * eps * magnitude[i] + 1e-30
+        if !(abs(Double(y[i]) - reference[i]) <= bound) {
+            failures += 1
+            if failures <= 3 { Issue.record("y[\(i)] = \(y[i]), reference \(reference[i]), bound \(bound)") }
+        }
+    }
 }
 
 extension KernelContext {
