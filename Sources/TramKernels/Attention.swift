@@ -205,30 +205,6 @@ func blockScores(_ q: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, headDi
     }
 }
 
-@inline(__always)
-func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-    var i = 0
-    var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
-    while i + 32 <= count {
-        acc0 = acc0.addingProduct(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self),
-                                  UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self))
-        acc1 = acc1.addingProduct(UnsafeRawPointer(a + i + 16).loadUnaligned(as: SIMD16<Float>.self),
-                                  UnsafeRawPointer(b + i + 16).loadUnaligned(as: SIMD16<Float>.self))
-        i += 32
-    }
-    while i + 16 <= count {
-        acc0 = acc0.addingProduct(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self),
-                                  UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self))
-        i += 16
-    }
-    var s = (acc0 + acc1).sum()
-    while i < count {
-        s += a[i] * b[i]
-        i += 1
-    }
-    return s
-}
-
 /// y += a · x
 @inline(__always)
 func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
