@@ -92,8 +92,13 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .target(name: "TramTestSupport", dependencies: ["TramModels"], path: "Tests/TramTestSupport", swiftSettings: upcoming),
-        .testTarget(name: "TramKernelsTests", dependencies: ["TramKernels"], swiftSettings: upcoming),
+        // Replaces malloc in the test executable to count allocations (AllocationCounter).
+        .target(name: "CTramAllocationCounter", path: "Tests/CTramAllocationCounter"),
+        .target(
+            name: "TramTestSupport", dependencies: ["TramModels", "TramKernels", "CTramAllocationCounter"],
+            path: "Tests/TramTestSupport", swiftSettings: upcoming
+        ),
+        .testTarget(name: "TramKernelsTests", dependencies: ["TramKernels", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramFormatsTests", dependencies: ["TramFormats", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramEngineTests", dependencies: ["TramEngine", "TramModels", "TramKernels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramTemplateTests", dependencies: ["TramTemplate", "TramTestSupport"], swiftSettings: upcoming),

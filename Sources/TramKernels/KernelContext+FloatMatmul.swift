@@ -15,31 +15,47 @@ extension KernelContext {
     }
 
     private func floatMatmul<L: FloatWeights>(_: L.Type, _ w: WeightMatrix, _ x: UnsafePointer<Float>, tokens: Int, _ y: UnsafeMutablePointer<Float>) {
-        let columns = w.columns, rows = w.rows
-        let weights = w.data, weightStride = w.rowBytes
-        forEachRowChunk(rows: rows, align: 4, minimumRows: 8) { range in
-            let batched = tokens / 4 * 4
-            if batched > 0 {
-                for r in range {
-                    var t = 0
-                    while t < batched {
-                        floatTile1x4(L.self, weights + r * weightStride, x + t * columns, columns: columns,
-                                     y + t * rows + r, yStride: rows)
-                        t += 4
-                    }
+        let chunk = rowChunk(rows: w.rows, align: 4, minimumRows: 8)
+        pool.parallelFor((w.rows + chunk - 1) / chunk,
+                         FloatRowChunks<L>(weights: w.data, weightStride: w.rowBytes, rows: w.rows, columns: w.columns,
+                                           chunk: chunk, x: x, tokens: tokens, y: y))
+    }
+}
+
+/// Output rows [c · chunk, (c + 1) · chunk) of a float matmul, for every token.
+private struct FloatRowChunks<L: FloatWeights>: ParallelWork {
+    let weights: UnsafeRawPointer
+    let weightStride: Int
+    let rows: Int
+    let columns: Int
+    let chunk: Int
+    let x: UnsafePointer<Float>
+    let tokens: Int
+    let y: UnsafeMutablePointer<Float>
+
+    func run(_ c: Int, thread _: Int) {
+        let range = c * chunk..<min(rows, (c + 1) * chunk)
+        let batched = tokens / 4 * 4
+        if batched > 0 {
+            for r in range {
+                var t = 0
+                while t < batched {
+                    floatTile1x4(L.self, weights + r * weightStride, x + t * columns, columns: columns,
+                                 y + t * rows + r, yStride: rows)
+                    t += 4
                 }
             }
-            for t in batched..<tokens {
-                var r = range.lowerBound
-                let xt = x + t * columns, yt = y + t * rows
-                while range.upperBound - r >= 4 {
-                    floatTile4x1(L.self, weights + r * weightStride, weightStride: weightStride, xt, columns: columns, yt + r)
-                    r += 4
-                }
-                while r < range.upperBound {
-                    yt[r] = floatDot(L.self, weights + r * weightStride, xt, columns: columns)
-                    r += 1
-                }
+        }
+        for t in batched..<tokens {
+            var r = range.lowerBound
+            let xt = x + t * columns, yt = y + t * rows
+            while range.upperBound - r >= 4 {
+                floatTile4x1(L.self, weights + r * weightStride, weightStride: weightStride, xt, columns: columns, yt + r)
+                r += 4
+            }
+            while r < range.upperBound {
+                yt[r] = floatDot(L.self, weights + r * weightStride, xt, columns: columns)
+                r += 1
             }
         }
     }

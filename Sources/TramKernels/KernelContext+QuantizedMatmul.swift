@@ -39,18 +39,11 @@ extension KernelContext {
         // [tokens, activationStride bytes]: a ctram_q8a row (64-byte aligned) or ctram_block_q8k[blocks]
         let activations = activationScratch.pointer(bytes: tokens * activationStride)
 
-        let quantizeRow = { (t: Int) in
-            let out = activations + t * activationStride
-            if superBlocks {
-                ctram_quantize_q8k(x + t * columns, out.assumingMemoryBound(to: ctram_block_q8k.self), Int32(columns))
-            } else {
-                ctram_quantize_q8a(x + t * columns, out, Int32(columns))
-            }
-        }
+        let quantize = ActivationRows(x: x, columns: columns, activations: activations, stride: activationStride, superBlocks: superBlocks)
         if tokens >= 8 {
-            pool.parallelFor(tokens, quantizeRow)
+            pool.parallelFor(tokens, quantize)
         } else {
-            for t in 0..<tokens { quantizeRow(t) }
+            for t in 0..<tokens { quantize.run(t, thread: 0) }
         }
 
         // Row chunks of every matrix, numbered consecutively: matrix 0's first, then matrix 1's...
@@ -59,15 +52,45 @@ extension KernelContext {
             precondition(Self.shareActivations(job.w, first), "matrices of a group must share their activation format")
             total += (job.w.rows + rowChunk(rows: job.w.rows) - 1) / rowChunk(rows: job.w.rows)
         }
-        let nblocks = Int32(blocks)
-        pool.parallelFor(total) { chunk in
+        pool.parallelFor(total, RowChunks(context: self, jobs: jobs, nblocks: Int32(blocks), activations: activations,
+                                          activationStride: activationStride, tokens: tokens))
+    }
+
+    /// Quantizes activation row t of x into its int8 blocks (one item per token).
+    private struct ActivationRows: ParallelWork {
+        let x: UnsafePointer<Float>
+        let columns: Int
+        let activations: UnsafeMutableRawPointer
+        let stride: Int
+        let superBlocks: Bool
+
+        func run(_ t: Int, thread _: Int) {
+            let out = activations + t * stride
+            if superBlocks {
+                ctram_quantize_q8k(x + t * columns, out.assumingMemoryBound(to: ctram_block_q8k.self), Int32(columns))
+            } else {
+                ctram_quantize_q8a(x + t * columns, out, Int32(columns))
+            }
+        }
+    }
+
+    /// The tiles of one row chunk of one matrix of the group (chunks numbered across matrices).
+    private struct RowChunks: ParallelWork {
+        let context: KernelContext
+        let jobs: UnsafeBufferPointer<MatmulJob>
+        let nblocks: Int32
+        let activations: UnsafeMutableRawPointer
+        let activationStride: Int
+        let tokens: Int
+
+        func run(_ chunk: Int, thread _: Int) {
             var c = chunk
             for job in jobs {
-                let size = rowChunk(rows: job.w.rows)
+                let size = context.rowChunk(rows: job.w.rows)
                 let count = (job.w.rows + size - 1) / size
                 if c < count {
-                    runTiles(job.w, rows: c * size..<min(job.w.rows, (c + 1) * size), nblocks: nblocks,
-                             activations: activations, activationStride: activationStride, tokens: tokens, job.y)
+                    context.runTiles(job.w, rows: c * size..<min(job.w.rows, (c + 1) * size), nblocks: nblocks,
+                                     activations: activations, activationStride: activationStride, tokens: tokens, job.y)
                     return
                 }
                 c -= count
@@ -78,11 +101,11 @@ extension KernelContext {
     /// Rows per parallel chunk of a quantized matrix (see `rowChunk(rows:align:minimumRows:)`):
     /// a multiple of 12, so 4-row (one token) and 3-row (x16 batch) tiles both fill it.
     @inline(__always)
-    private func rowChunk(rows: Int) -> Int { rowChunk(rows: rows, align: 12, minimumRows: 24) }
+    fileprivate func rowChunk(rows: Int) -> Int { rowChunk(rows: rows, align: 12, minimumRows: 24) }
 
     /// The tiles of output rows `range` of `w` for every token.
     @inline(__always)
-    private func runTiles(_ w: WeightMatrix, rows range: Range<Int>, nblocks: Int32, activations: UnsafeMutableRawPointer,
+    fileprivate func runTiles(_ w: WeightMatrix, rows range: Range<Int>, nblocks: Int32, activations: UnsafeMutableRawPointer,
                           activationStride: Int, tokens: Int, _ y: UnsafeMutablePointer<Float>) {
         guard let kernel = ctram_tile_kernel(w.kernelTypeID, isa.cValue) else {
             preconditionFailure("no quantized kernel for \(w.type)")

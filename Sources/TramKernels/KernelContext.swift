@@ -87,18 +87,6 @@ public final class KernelContext: @unchecked Sendable {
         chunk = max(chunk, minimumRows)
         return (chunk + align - 1) / align * align
     }
-
-    /// Splits `rows` into chunks (multiples of `align`), about `perThread` per pool thread, and
-    /// runs `body(rowRange)` for each across the pool.
-    @inline(__always)
-    func forEachRowChunk(rows: Int, align: Int, minimumRows: Int, _ body: (Range<Int>) -> Void) {
-        let chunk = rowChunk(rows: rows, align: align, minimumRows: minimumRows)
-        let chunks = (rows + chunk - 1) / chunk
-        pool.parallelFor(chunks) { c in
-            let start = c * chunk
-            body(start..<min(rows, start + chunk))
-        }
-    }
 }
 
 /// A grow-only, 64-byte-aligned scratch allocation.

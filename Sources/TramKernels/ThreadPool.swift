@@ -7,9 +7,10 @@ import Foundation
 /// Why not `DispatchQueue.concurrentPerform`: a decode step makes hundreds of small matmuls, and
 /// Dispatch rarely got the second core in time (DESIGN.md). Here workers spin for a short while
 /// after each job (so the next call costs about a microsecond), then park on a futex.
-/// A call allocates two small objects: `withoutActuallyEscaping` boxes the caller's closure and
-/// a reabstraction thunk so workers can call it (measured with a malloc probe; removing them
-/// needs a body the pool can reach without storing a closure).
+/// A call with a `ParallelWork` allocates nothing: the pool hands workers a pointer to the
+/// caller's work value and its type, and each worker calls it through the type. (A closure
+/// cannot be handed over that way: `withoutActuallyEscaping` boxes it, one allocation per call,
+/// so the closure form is for cold paths.)
 ///
 /// Protocol. `state` packs (generation: 32 bits | closed: 1 bit | joined workers: 31 bits):
 ///
@@ -37,7 +38,7 @@ public final class ThreadPool: @unchecked Sendable {
             let exited = self.exited
             // Workers hold the core, never the pool, so dropping the pool stops them.
             let thread = Thread {
-                core.workerLoop()
+                core.workerLoop(thread: index)
                 exited.leave()
             }
             thread.name = "tram-kernel-\(index)"
@@ -51,16 +52,49 @@ public final class ThreadPool: @unchecked Sendable {
         exited.wait()
     }
 
-    /// Runs `body(i)` for every i in 0..<count, spread over the pool; returns when all are done.
-    /// Each index runs exactly once, on some thread, in no particular order.
-    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    /// Runs `work.run(i, thread:)` for every i in 0..<count, spread over the pool; returns when
+    /// all are done. Each index runs exactly once, on some thread, in no particular order.
+    /// Allocates nothing.
+    public func parallelFor<Work: ParallelWork>(_ count: Int, _ work: Work) {
         if count <= 0 { return }
         if threadCount == 1 || count == 1 {
-            for i in 0..<count { body(i) }
+            for i in 0..<count { work.run(i, thread: 0) }
             return
         }
-        core.run(count, body)
+        withUnsafePointer(to: work) { pointer in
+            core.open(count, UnsafeRawPointer(pointer), Work.self)
+            while let i = core.nextIndex() { pointer.pointee.run(i, thread: 0) }
+            core.close()
+        }
     }
+
+    /// `parallelFor` with a closure: the same, but a call allocates one object (the box
+    /// `withoutActuallyEscaping` makes), so hot paths pass a `ParallelWork` instead.
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in parallelFor(count, ClosureWork(body: body)) }
+    }
+}
+
+/// The items of one `ThreadPool.parallelFor` call: a value holding what they read (pointers,
+/// sizes), whose `run(i, thread:)` does item i. Items run concurrently on several threads, so
+/// `run` may only write where no other item does.
+public protocol ParallelWork {
+    /// Does item `index` on pool thread `thread`: 0 is the caller, workers are 1..<threadCount.
+    /// A thread runs one item at a time, so scratch indexed by `thread` is never shared.
+    func run(_ index: Int, thread: Int)
+}
+
+extension ParallelWork {
+    /// Item `index` of the work at `pointer`: how a worker, which knows the work only by its
+    /// type, calls it.
+    fileprivate static func run(at pointer: UnsafeRawPointer, _ index: Int, thread: Int) {
+        pointer.assumingMemoryBound(to: Self.self).pointee.run(index, thread: thread)
+    }
+}
+
+private struct ClosureWork: ParallelWork {
+    let body: (Int) -> Void
+    func run(_ index: Int, thread _: Int) { body(index) }
 }
 
 extension ThreadPool {
@@ -76,7 +110,9 @@ extension ThreadPool {
         private var count = 0
         private var generation: UInt32 = 0
         private var stopping = false
-        private let job: UnsafeMutablePointer<((Int) -> Void)?>
+        /// The open job's work: a pointer into the caller's frame and the work's type.
+        private var work: UnsafeRawPointer?
+        private var workType: (any ParallelWork.Type)?
 
         private static let closed: UInt64 = 1 << 31
         private static let joinedMask: UInt64 = (1 << 31) - 1
@@ -87,14 +123,10 @@ extension ThreadPool {
         init() {
             shared = .allocate(byteCount: 256, alignment: 64)
             shared.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
-            job = .allocate(capacity: 1)
-            job.initialize(to: nil)
             state.pointee = Self.closed
         }
 
         deinit {
-            job.deinitialize(count: 1)
-            job.deallocate()
             shared.deallocate()
         }
 
@@ -104,51 +136,55 @@ extension ThreadPool {
             ctram_futex_wake_all(signal)
         }
 
-        func run(_ count: Int, _ body: (Int) -> Void) {
-            withoutActuallyEscaping(body) { body in
-                job.pointee = body
-                self.count = count
-                ctram_atomic_store_i64(next, 0)
-                generation &+= 1
-                ctram_atomic_store_u64(state, UInt64(generation) << 32)
-                ctram_atomic_store_u32(signal, generation)
-                if ctram_atomic_load_u32(sleepers) != 0 { ctram_futex_wake_all(signal) }
-                runIndices(body, count)
-                ctram_atomic_or_u64(state, Self.closed)
-                var spins = 0
-                while ctram_atomic_load_u64(state) & Self.joinedMask != 0 {
-                    spins += 1
-                    if spins < 1 << 16 { ctram_cpu_relax() } else { sched_yield() }
-                }
-                job.pointee = nil
-            }
+        /// Publishes a job of `count` indices over the work at `pointer` and wakes the workers.
+        /// The caller then takes indices with `nextIndex()` and ends with `close()`.
+        func open(_ count: Int, _ pointer: UnsafeRawPointer, _ type: any ParallelWork.Type) {
+            work = pointer
+            workType = type
+            self.count = count
+            ctram_atomic_store_i64(next, 0)
+            generation &+= 1
+            ctram_atomic_store_u64(state, UInt64(generation) << 32)
+            ctram_atomic_store_u32(signal, generation)
+            if ctram_atomic_load_u32(sleepers) != 0 { ctram_futex_wake_all(signal) }
         }
 
+        /// The next index not yet taken, or nil when all are.
         @inline(__always)
-        private func runIndices(_ body: (Int) -> Void, _ count: Int) {
-            while true {
-                let i = Int(ctram_atomic_add_i64(next, 1))
-                if i >= count { return }
-                body(i)
-            }
+        func nextIndex() -> Int? {
+            let i = Int(ctram_atomic_add_i64(next, 1))
+            return i < count ? i : nil
         }
 
-        /// Joins job `generation` if it is still open, runs indices, leaves. The worker's copy of
-        /// the closure is released on return, before it leaves (the caller's
-        /// `withoutActuallyEscaping` checks that nothing kept it).
+        /// Stops workers joining and waits for those that joined to finish their indices.
+        func close() {
+            ctram_atomic_or_u64(state, Self.closed)
+            var spins = 0
+            while ctram_atomic_load_u64(state) & Self.joinedMask != 0 {
+                spins += 1
+                if spins < 1 << 16 { ctram_cpu_relax() } else { sched_yield() }
+            }
+            work = nil
+            workType = nil
+        }
+
+        /// Joins job `generation` if it is still open and runs indices; the caller of this leaves.
+        /// `work` stays valid while the worker is joined: `close()` waits for it.
         @inline(never)
-        private func joinAndRun(_ generation: UInt32) -> Bool {
+        private func joinAndRun(_ generation: UInt32, thread: Int) -> Bool {
             var current = ctram_atomic_load_u64(state)
             while true {
                 if current >> 32 != UInt64(generation) || current & Self.closed != 0 { return false }
                 if ctram_atomic_cas_u64(state, current, current + 1) { break }
                 current = ctram_atomic_load_u64(state)
             }
-            if let body = job.pointee { runIndices(body, count) }
+            if let work, let workType {
+                while let i = nextIndex() { workType.run(at: work, i, thread: thread) }
+            }
             return true
         }
 
-        func workerLoop() {
+        func workerLoop(thread: Int) {
             var seen: UInt32 = 0
             while true {
                 var spins = 0
@@ -164,7 +200,7 @@ extension ThreadPool {
                 }
                 seen = ctram_atomic_load_u32(signal)
                 if stopping { return }
-                if joinAndRun(seen) { ctram_atomic_sub_u64(state, 1) }
+                if joinAndRun(seen, thread: thread) { ctram_atomic_sub_u64(state, 1) }
             }
         }
     }

@@ -193,37 +193,22 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         if s > 0 { context.matmul(lmHead, h, tokens: s, logits) }
     }
 
-    /// Attention of every row against its sequence's paged K/V, one (row, head) pair per work item.
+    /// Attention of every row against its sequence's paged K/V, one (row, KV head) item each.
     private func attention(_ batch: ForwardBatch, layer: Int, cache: KVCache, q: UnsafeMutablePointer<Float>,
                            out: UnsafeMutablePointer<Float>, context: KernelContext) {
         let c = configuration
-        let heads = c.numHeads, hd = c.headDim, group = c.numHeads / c.numKVHeads
-        let qDim = heads * hd
-        let scale = 1 / Float(hd).squareRoot()
-        let layout = cache.layout
-        let keys = UnsafePointer(cache.keys[layer]), values = UnsafePointer(cache.values[layer])
-        let kvHeads = c.numKVHeads
+        let group = c.numHeads / c.numKVHeads
+        // Per-thread scratch, padded so no two threads write one cache line.
+        let scratchFloats = (attentionScratchFloats(layout: cache.layout, heads: group) + 15) / 16 * 16 + 16
+        let scratch = workspace.attentionScratch(floats: scratchFloats * context.pool.threadCount)
         // One parallel region for the whole batch: work item = (query row, KV head), the row's
         // `group` query heads together (they read the same K/V). Rows are numbered across
         // sequences in batch order; a decode batch of 32 is 32 · kvHeads items in one region
         // rather than 32 regions.
-        let sequences = batch.sequences
-        let items = batch.tokenCount * kvHeads
-        context.pool.parallelFor(items) { item in
-            let row = item / kvHeads, kvHead = item % kvHeads
-            var index = 0
-            while row >= sequences[index].queryStart + sequences[index].queryLength { index += 1 }
-            let s = sequences[index]
-            let i = row - s.queryStart
-            s.blockTable.withUnsafeBufferPointer { table in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: attentionScratchFloats(layout: layout, heads: group)) { scratch in
-                    attendHeadGroup(layout: layout, keyCache: keys, valueCache: values,
-                                    q: q + row * qDim + kvHead * group * hd, out: out + row * qDim + kvHead * group * hd,
-                                    heads: group, kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
-                                    contextLength: s.contextLength - s.queryLength + i + 1, scratch: scratch.baseAddress!)
-                }
-            }
-        }
+        context.pool.parallelFor(batch.tokenCount * c.numKVHeads, AttentionItems(
+            layout: cache.layout, keys: UnsafePointer(cache.keys[layer]), values: UnsafePointer(cache.values[layer]),
+            sequences: batch.sequences, q: q, out: out, kvHeads: c.numKVHeads, group: group, headDim: c.headDim,
+            scale: 1 / Float(c.headDim).squareRoot(), scratch: scratch, scratchFloats: scratchFloats))
     }
 
     private func rmsNormRows(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], _ out: UnsafeMutablePointer<Float>, _ rows: Int, _ d: Int, _ eps: Float) {
@@ -240,6 +225,40 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 
     private func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
         add(y, x, count: n)
+    }
+}
+
+/// Item (row, KV head) of a layer's attention: the row's query heads of that KV head's group
+/// against the row's sequence's paged K/V.
+private struct AttentionItems: ParallelWork {
+    let layout: PagedKVLayout
+    let keys: UnsafePointer<Float>
+    let values: UnsafePointer<Float>
+    let sequences: [ForwardBatch.Sequence]
+    let q: UnsafeMutablePointer<Float>
+    let out: UnsafeMutablePointer<Float>
+    let kvHeads: Int
+    let group: Int
+    let headDim: Int
+    let scale: Float
+    /// `scratchFloats` per pool thread.
+    let scratch: UnsafeMutablePointer<Float>
+    let scratchFloats: Int
+
+    func run(_ item: Int, thread: Int) {
+        let row = item / kvHeads, kvHead = item % kvHeads
+        var index = 0
+        while row >= sequences[index].queryStart + sequences[index].queryLength { index += 1 }
+        let s = sequences[index]
+        let i = row - s.queryStart
+        let qDim = kvHeads * group * headDim
+        let offset = row * qDim + kvHead * group * headDim
+        s.blockTable.withUnsafeBufferPointer { table in
+            attendHeadGroup(layout: layout, keyCache: keys, valueCache: values, q: q + offset, out: out + offset,
+                            heads: group, kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
+                            contextLength: s.contextLength - s.queryLength + i + 1,
+                            scratch: scratch + thread * scratchFloats)
+        }
     }
 }
 
@@ -270,9 +289,25 @@ final class Workspace {
         capacity = n
     }
 
+    private var scratch = UnsafeMutablePointer<Float>.allocate(capacity: 0)
+    private var scratchCapacity = 0
+
+    /// At least `floats` floats of attention scratch (contents undefined), grown when needed.
+    func attentionScratch(floats: Int) -> UnsafeMutablePointer<Float> {
+        if floats > scratchCapacity {
+            scratch.deallocate()
+            scratch = .allocate(capacity: floats)
+            scratchCapacity = floats
+        }
+        return scratch
+    }
+
     private func release() {
         for p in [x, h, q, k, v, attn, gate, up] { p.deallocate() }
     }
 
-    deinit { release() }
+    deinit {
+        release()
+        scratch.deallocate()
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TramKernels
+import TramTestSupport
 
 @Test(arguments: [1, 2, 3, 5])
 func parallelForRunsEveryIndexOnce(threads: Int) {
@@ -36,4 +37,70 @@ func parallelForRunsEveryIndexOnce(threads: Int) {
         let pool = ThreadPool(threadCount: 3)
         pool.parallelFor(10) { _ in }
     }
+}
+
+/// Marks each index's slot and records which pool thread ran it.
+private struct MarkIndices: ParallelWork {
+    let hits: UnsafeMutablePointer<Int>
+    let threads: UnsafeMutablePointer<Int>
+    let busy: UnsafeMutablePointer<Int>
+
+    func run(_ index: Int, thread: Int) {
+        hits[index] += 1
+        threads[index] = thread
+        // Two items on one thread at once would find the slot taken.
+        busy[thread] += 1
+        if busy[thread] != 1 { hits[index] += 1000 }
+        for _ in 0..<(index % 5) * 100 { busy[thread] += 0 }
+        busy[thread] -= 1
+    }
+}
+
+@Test(arguments: [1, 2, 3])
+func parallelForWithWorkRunsEachIndexOnceAndAllocatesNothing(threads: Int) {
+    #expect(AllocationCounter.isActive)
+    let pool = ThreadPool(threadCount: threads)
+    let count = 257
+    let hits = UnsafeMutablePointer<Int>.allocate(capacity: count)
+    let ranOn = UnsafeMutablePointer<Int>.allocate(capacity: count)
+    let busy = UnsafeMutablePointer<Int>.allocate(capacity: threads * 16)
+    defer { hits.deallocate(); ranOn.deallocate(); busy.deallocate() }
+    busy.initialize(repeating: 0, count: threads * 16)
+    let work = MarkIndices(hits: hits, threads: ranOn, busy: busy)
+    var allocations = 0
+    for _ in 0..<50 {
+        hits.initialize(repeating: 0, count: count)
+        ranOn.initialize(repeating: -1, count: count)
+        allocations += AllocationCounter.count(including: pool) { pool.parallelFor(count, work) }
+        #expect((0..<count).allSatisfy { hits[$0] == 1 }, "an index ran twice, or two items shared a thread at once")
+        #expect((0..<count).allSatisfy { (0..<threads).contains(ranOn[$0]) })
+    }
+    #expect(allocations == 0, "\(allocations) allocations in 50 calls")
+}
+
+/// Allocates one buffer per item, on whichever thread runs it.
+private struct AllocateEach: ParallelWork {
+    let threads: UnsafeMutablePointer<Int>
+    func run(_ index: Int, thread: Int) {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: 64 + index, alignment: 8)
+        threads[index] = thread
+        p.deallocate()
+    }
+}
+
+/// The counter the allocation tests rely on sees allocations on every pool thread, not only the
+/// caller's (a worker that allocated unseen would let a regression through).
+@Test func allocationCounterSeesWorkerThreads() {
+    #expect(AllocationCounter.isActive)
+    let pool = ThreadPool(threadCount: 2)
+    let items = 64
+    let ranOn = UnsafeMutablePointer<Int>.allocate(capacity: items)
+    defer { ranOn.deallocate() }
+    var sawWorker = false
+    for _ in 0..<20 where !sawWorker {
+        let counted = AllocationCounter.count(including: pool) { pool.parallelFor(items, AllocateEach(threads: ranOn)) }
+        #expect(counted == items)
+        sawWorker = (0..<items).contains { ranOn[$0] == 1 }
+    }
+    #expect(sawWorker, "the worker never took an item")
 }
