@@ -7,12 +7,42 @@
 /// decoding in pieces therefore gives exactly the text of decoding all at once.
 enum UTF8Repair {
     /// Decodes `bytes`, returning the text and how many bytes it consumed.
+    /// The text is assembled in stack scratch, so a token's worth of bytes (a small string)
+    /// allocates nothing.
     static func decode(_ bytes: ArraySlice<UInt8>, final: Bool) -> (text: String, consumed: Int) {
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
+        // Each input byte gives at most 3 output bytes (a lone invalid byte becomes U+FFFD).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, 3 * bytes.count)) { scratch in
+            var output = Output(buffer: scratch)
+            let consumed = decode(bytes, final: final, into: &output)
+            return (String(decoding: UnsafeBufferPointer(rebasing: scratch[..<output.count]), as: UTF8.self), consumed)
+        }
+    }
+
+    /// Bytes appended into fixed scratch.
+    private struct Output {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        var count = 0
+
+        mutating func append(_ byte: UInt8) {
+            buffer[count] = byte
+            count += 1
+        }
+
+        mutating func append(contentsOf bytes: some Sequence<UInt8>) {
+            for byte in bytes { append(byte) }
+        }
+
+        /// U+FFFD.
+        mutating func appendReplacement() {
+            append(0xEF)
+            append(0xBF)
+            append(0xBD)
+        }
+    }
+
+    private static func decode(_ bytes: ArraySlice<UInt8>, final: Bool, into output: inout Output) -> Int {
         var i = bytes.startIndex
         let end = bytes.endIndex
-        let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
         while i < end {
             let lead = bytes[i]
             if lead < 0x80 {
@@ -31,7 +61,7 @@ enum UTF8Repair {
             case 0xF1...0xF3: length = 4
             case 0xF4: length = 4; secondRange = 0x80...0x8F
             default:
-                output.append(contentsOf: replacement)
+                output.appendReplacement()
                 i += 1
                 continue
             }
@@ -47,10 +77,10 @@ enum UTF8Repair {
             } else if i + valid == end, !final {
                 break  // a valid prefix cut by the end: wait for more bytes
             } else {
-                output.append(contentsOf: replacement)
+                output.appendReplacement()
                 i += valid
             }
         }
-        return (String(decoding: output, as: UTF8.self), i - bytes.startIndex)
+        return i - bytes.startIndex
     }
 }

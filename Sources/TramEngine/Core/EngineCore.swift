@@ -18,6 +18,8 @@ public final class EngineCore: EngineCoreProtocol {
     package private(set) var scheduler: Scheduler
     private let runner: ModelRunner
     private var batchSampler = BatchSampler()
+    /// Logit rows gathered for sampling when they are not the first rows of the step's logits.
+    private var gatheredRows: [Float] = []
     private var samples: [RequestID: SampleState] = [:]
     private var parents: [String: ParentState] = [:]
     private var seedCounter: UInt64
@@ -29,17 +31,34 @@ public final class EngineCore: EngineCoreProtocol {
     private var iteration = IterationStatistics()
 
     /// Per scheduler request: how to sample it and how to turn its tokens into text.
-    struct SampleState {
-        var parent: String
-        var index: Int
+    ///
+    /// A class, so a step changes it in place: as a struct in `samples`, each access went through
+    /// the dictionary's accessor coroutine, whose frame for a value this size is heap-allocated
+    /// (several mallocs per request per step), and a copy taken out made the next append copy
+    /// the request's token and text arrays.
+    final class SampleState {
+        let parent: String
+        let index: Int
         var sampler: Sampler
         var detokenizer: IncrementalDetokenizer
-        var wantsPenaltyHistory: Bool
-        var promptTokenIDs: [Int]
+        let wantsPenaltyHistory: Bool
+        let promptTokenIDs: [Int]
         var promptLogprobs: [TokenLogprobs?]?
         var cachedPromptTokens: Int?
         var reportedPromptLogprobs = false
         var timing: SampleTiming
+
+        init(parent: String, index: Int, sampler: Sampler, detokenizer: IncrementalDetokenizer, wantsPenaltyHistory: Bool,
+             promptTokenIDs: [Int], promptLogprobs: [TokenLogprobs?]?, timing: SampleTiming) {
+            self.parent = parent
+            self.index = index
+            self.sampler = sampler
+            self.detokenizer = detokenizer
+            self.wantsPenaltyHistory = wantsPenaltyHistory
+            self.promptTokenIDs = promptTokenIDs
+            self.promptLogprobs = promptLogprobs
+            self.timing = timing
+        }
     }
 
     struct ParentState {
@@ -225,7 +244,7 @@ public final class EngineCore: EngineCoreProtocol {
             var offset = 0
             var promptIndex = 0
             for (s, chunk) in zip(plan.scheduled, chunks) {
-                if promptIndex < promptRows.count, promptRows[promptIndex].id == s.id, var state = samples[s.id],
+                if promptIndex < promptRows.count, promptRows[promptIndex].id == s.id, let state = samples[s.id],
                    let k = state.sampler.parameters.promptLogprobs {
                     let (_, first, count) = promptRows[promptIndex]
                     let prompt = scheduler.requests[s.id]?.promptTokenIDs ?? []
@@ -233,25 +252,30 @@ public final class EngineCore: EngineCoreProtocol {
                         let row = UnsafeBufferPointer(rebasing: logits[((offset + r) * vocab)..<((offset + r + 1) * vocab)])
                         state.promptLogprobs?.append(Logprobs.of(Int(prompt[prompt.startIndex + first + r + 1]), in: row, topK: k))
                     }
-                    samples[s.id] = state
                     promptIndex += 1
                 }
                 offset += chunk.logitRows.count
             }
             guard !sampledIDs.isEmpty else { return }
-            var rows = [Float](repeating: 0, count: sampledIDs.count * vocab)
-            for (i, r) in sampleRowIndex.enumerated() {
-                rows.withUnsafeMutableBufferPointer { dst in
-                    _ = UnsafeMutableBufferPointer(rebasing: dst[(i * vocab)..<((i + 1) * vocab)])
-                        .initialize(from: logits[(r * vocab)..<((r + 1) * vocab)])
-                }
-            }
             var samplers = sampledIDs.map { samples[$0]!.sampler }
             let prompts = sampledIDs.map { samples[$0]!.promptTokenIDs }
             let outputs = sampledIDs.map { samples[$0]!.wantsPenaltyHistory ? samples[$0]!.detokenizer.outputTokenIDs : [] }
-            rows.withUnsafeBufferPointer { buffer in
-                batchSampler.sample(logits: buffer, vocabularySize: vocab, samplers: &samplers,
-                                    promptTokenIDs: prompts, outputTokenIDs: outputs, into: &sampled)
+            // The sampled rows are usually the logits' first rows in order (no prompt logprobs in
+            // the step): sample them in place. Otherwise gather them into reused scratch.
+            let sampledRows = sampledIDs.count * vocab
+            if sampleRowIndex.elementsEqual(0..<sampleRowIndex.count) {
+                batchSampler.sample(logits: UnsafeBufferPointer(rebasing: logits[..<sampledRows]), vocabularySize: vocab,
+                                    samplers: &samplers, promptTokenIDs: prompts, outputTokenIDs: outputs, into: &sampled)
+            } else {
+                if gatheredRows.count < sampledRows { gatheredRows = [Float](repeating: 0, count: sampledRows) }
+                gatheredRows.withUnsafeMutableBufferPointer { dst in
+                    for (i, r) in sampleRowIndex.enumerated() {
+                        _ = UnsafeMutableBufferPointer(rebasing: dst[(i * vocab)..<((i + 1) * vocab)])
+                            .initialize(from: logits[(r * vocab)..<((r + 1) * vocab)])
+                    }
+                    batchSampler.sample(logits: UnsafeBufferPointer(rebasing: dst[..<sampledRows]), vocabularySize: vocab,
+                                        samplers: &samplers, promptTokenIDs: prompts, outputTokenIDs: outputs, into: &sampled)
+                }
             }
             for (id, sampler) in zip(sampledIDs, samplers) { samples[id]?.sampler = sampler }
         }
@@ -267,7 +291,7 @@ public final class EngineCore: EngineCoreProtocol {
         var results: [StepOutput<RequestOutput>] = []
         var stopStringFinished: [RequestID] = []
         for update in updates {
-            guard var state = samples[update.id] else { continue }
+            guard let state = samples[update.id] else { continue }
             var text = ""
             var finish: Finish?
             for token in update.newTokenIDs {
@@ -306,8 +330,6 @@ public final class EngineCore: EngineCoreProtocol {
                     parentFinished = true
                     statistics.finishedRequests += 1
                 }
-            } else {
-                samples[update.id] = state
             }
             if output.tokenIDs.isEmpty, output.text.isEmpty, output.finish == nil, output.promptLogprobs == nil { continue }
             results.append(StepOutput(requestID: state.parent, output: output, finished: parentFinished))

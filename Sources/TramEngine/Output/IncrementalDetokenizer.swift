@@ -99,10 +99,20 @@ public struct IncrementalDetokenizer: Sendable {
         return delta
     }
 
+    /// The text of `scalars`, encoded in one pass into scratch on the stack (a delta of up to 15
+    /// UTF-8 bytes, most of them, becomes a small string: no allocation).
     private static func string(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        return String(view)
+        if scalars.isEmpty { return "" }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: scalars.count * 4) { buffer in
+            var count = 0
+            for scalar in scalars {
+                UTF8.encode(scalar) { byte in
+                    buffer[count] = byte
+                    count += 1
+                }
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+        }
     }
 }
 

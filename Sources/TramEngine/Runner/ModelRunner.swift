@@ -32,6 +32,10 @@ public final class ModelRunner {
     public let cache: KVCache
     public let context: KernelContext
     private var logits: [Float] = []
+    // The flattened batch's arrays, emptied and refilled each step (their capacity is kept).
+    private var tokenIDs: [Int32] = [], positions: [Int32] = [], slots: [Int32] = []
+    private var sequences: [ForwardBatch.Sequence] = []
+    private var logitsIndices: [Int] = []
 
     public init(model: any CausalLM, cache: KVCache, context: KernelContext) {
         self.model = model
@@ -43,9 +47,11 @@ public final class ModelRunner {
     /// then row order. The buffer is reused across steps: copy what must outlive the call.
     public func execute<R>(_ chunks: [Chunk], _ body: (UnsafeBufferPointer<Float>) throws(EngineError) -> R) throws(EngineError) -> R {
         let blockSize = cache.layout.blockSize
-        var tokenIDs: [Int32] = [], positions: [Int32] = [], slots: [Int32] = []
-        var sequences: [ForwardBatch.Sequence] = []
-        var logitsIndices: [Int] = []
+        tokenIDs.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
+        sequences.removeAll(keepingCapacity: true)
+        logitsIndices.removeAll(keepingCapacity: true)
         for chunk in chunks {
             let first = tokenIDs.count
             let end = chunk.start + chunk.tokens.count
@@ -59,7 +65,7 @@ public final class ModelRunner {
                 positions.append(Int32(p))
                 slots.append(chunk.blockTable[p / blockSize] * Int32(blockSize) + Int32(p % blockSize))
             }
-            logitsIndices += chunk.logitRows.map { first + $0 }
+            for row in chunk.logitRows { logitsIndices.append(first + row) }
         }
         let vocab = model.vocabularySize
         let needed = logitsIndices.count * vocab
