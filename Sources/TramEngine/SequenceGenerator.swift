@@ -15,7 +15,9 @@ public final class SequenceGenerator {
     public let prefillChunk: Int
     private let runner: ModelRunner
 
-    public init(model: LoadedModel, context: KernelContext, maxModelLength: Int? = nil, blockSize: Int = 16, prefillChunk: Int = 512) {
+    /// - Parameter kvCacheDType: the cache's element type (nil: the model's default).
+    public init(model: LoadedModel, context: KernelContext, maxModelLength: Int? = nil, blockSize: Int = 16, prefillChunk: Int = 512,
+                kvCacheDType: KVCacheDType? = nil) {
         self.model = model
         self.context = context
         let length = min(maxModelLength ?? model.model.maxPositions, model.model.maxPositions)
@@ -24,7 +26,8 @@ public final class SequenceGenerator {
         self.prefillChunk = prefillChunk
         let layout = PagedKVLayout(numBlocks: (length + blockSize - 1) / blockSize, blockSize: blockSize,
                                    numKVHeads: model.model.numKVHeads, headDim: model.model.headDim)
-        runner = ModelRunner(model: model.model, cache: KVCache(numLayers: model.model.numLayers, layout: layout), context: context)
+        runner = ModelRunner(model: model.model, cache: KVCache(numLayers: model.model.numLayers, layout: layout,
+                                                                dtype: kvCacheDType ?? model.model.defaultKVCacheDType), context: context)
     }
 
     /// Why generation stopped.

@@ -1,3 +1,4 @@
+import CTramKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -6,7 +7,8 @@ import Darwin
 
 /// Paged KV storage for one layer and the attention kernel that reads it.
 ///
-/// K and V each hold `numBlocks × numKVHeads × blockSize × headDim` floats:
+/// K and V each hold `numBlocks × numKVHeads × blockSize × headDim` elements (f32 or f16, see
+/// `KVElement`; offsets below count elements):
 ///
 ///     V: block b ─┬─ kv head 0: [blockSize, headDim]   ← a token's value vector is contiguous
 ///                 ├─ kv head 1: [blockSize, headDim]
@@ -31,26 +33,51 @@ public struct PagedKVLayout: Sendable, Equatable {
         self.headDim = headDim
     }
 
-    /// Floats per block for one of K or V.
+    /// Elements per block for one of K or V.
     public var blockStride: Int { numKVHeads * blockSize * headDim }
-    /// Floats for one of K or V of one layer.
+    /// Elements for one of K or V of one layer.
     public var layerFloats: Int { numBlocks * blockStride }
 
-    /// Offset of token slot `slot`'s value vector for `kvHead` (`headDim` contiguous floats).
+    /// Offset of token slot `slot`'s value vector for `kvHead` (`headDim` contiguous elements).
     @inline(__always) public func offset(slot: Int, kvHead: Int) -> Int {
         let block = slot / blockSize, within = slot % blockSize
         return block * blockStride + (kvHead * blockSize + within) * headDim
     }
 
     /// Offset of dimension 0 of token slot `slot`'s key for `kvHead`; dimension i is `i · blockSize`
-    /// floats further.
+    /// elements further.
     @inline(__always) public func keyOffset(slot: Int, kvHead: Int) -> Int {
         let block = slot / blockSize, within = slot % blockSize
         return block * blockStride + kvHead * blockSize * headDim + within
     }
 }
 
-/// Writes new keys and values into their slots.
+/// What the paged KV cache stores: f32, or f16 for half the memory and half the bytes attention
+/// reads per key. Values are rounded to nearest on write and widened exactly on read, so
+/// attention over an f16 cache is, bit for bit, attention over f32 K/V rounded to f16.
+public protocol KVElement: BitwiseCopyable {
+    /// The `count` elements at `p` as floats: `p` itself for f32; for f16, widened into
+    /// `scratch` (a block at a time, so attention's inner loops stay f32).
+    static func floats(_ p: UnsafePointer<Self>, count: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+    init(rounding value: Float)
+}
+
+extension Float: KVElement {
+    @inline(__always)
+    public static func floats(_ p: UnsafePointer<Float>, count: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> { p }
+    @inline(__always) public init(rounding value: Float) { self = value }
+}
+
+extension Float16: KVElement {
+    @inline(__always)
+    public static func floats(_ p: UnsafePointer<Float16>, count: Int, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        ctram_widen_f16(UnsafeRawPointer(p).assumingMemoryBound(to: UInt16.self), scratch, Int64(count))
+        return UnsafePointer(scratch)
+    }
+    @inline(__always) public init(rounding value: Float) { self.init(value) }
+}
+
+/// Writes new keys and values into their slots (f32 cache).
 /// - Parameters:
 ///   - k, v: `[tokens, numKVHeads · headDim]`, rows `rowStride` floats apart.
 ///   - slots: `[tokens]` slot numbers.
@@ -58,13 +85,30 @@ public func writeKV(
     layout: PagedKVLayout, keyCache: UnsafeMutablePointer<Float>, valueCache: UnsafeMutablePointer<Float>,
     k: UnsafePointer<Float>, v: UnsafePointer<Float>, rowStride: Int, tokens: Int, slots: UnsafePointer<Int32>
 ) {
+    writeKVElements(layout: layout, keyCache: keyCache, valueCache: valueCache, k: k, v: v, rowStride: rowStride, tokens: tokens, slots: slots)
+}
+
+/// `writeKV` into an f16 cache (each value rounded to nearest).
+public func writeKV(
+    layout: PagedKVLayout, keyCache: UnsafeMutablePointer<Float16>, valueCache: UnsafeMutablePointer<Float16>,
+    k: UnsafePointer<Float>, v: UnsafePointer<Float>, rowStride: Int, tokens: Int, slots: UnsafePointer<Int32>
+) {
+    writeKVElements(layout: layout, keyCache: keyCache, valueCache: valueCache, k: k, v: v, rowStride: rowStride, tokens: tokens, slots: slots)
+}
+
+@inline(__always)
+private func writeKVElements<E: KVElement>(
+    layout: PagedKVLayout, keyCache: UnsafeMutablePointer<E>, valueCache: UnsafeMutablePointer<E>,
+    k: UnsafePointer<Float>, v: UnsafePointer<Float>, rowStride: Int, tokens: Int, slots: UnsafePointer<Int32>
+) {
     let d = layout.headDim, bs = layout.blockSize
     for t in 0..<tokens {
         let slot = Int(slots[t])
         for h in 0..<layout.numKVHeads {
-            (valueCache + layout.offset(slot: slot, kvHead: h)).update(from: v + t * rowStride + h * d, count: d)
-            let key = keyCache + layout.keyOffset(slot: slot, kvHead: h), src = k + t * rowStride + h * d
-            for i in 0..<d { key[i * bs] = src[i] }
+            let value = valueCache + layout.offset(slot: slot, kvHead: h), vs = v + t * rowStride + h * d
+            for i in 0..<d { value[i] = E(rounding: vs[i]) }
+            let key = keyCache + layout.keyOffset(slot: slot, kvHead: h), ks = k + t * rowStride + h * d
+            for i in 0..<d { key[i * bs] = E(rounding: ks[i]) }
         }
     }
 }
@@ -89,7 +133,8 @@ public func attendOneHead(
 
 /// Floats of scratch `attendHeadGroup` needs for `heads` query heads.
 public func attentionScratchFloats(layout: PagedKVLayout, heads: Int) -> Int {
-    heads * (layout.blockSize + layout.headDim + 2)
+    // Per head: scores, accumulator, max, sum; then one block's K and V widened from f16.
+    heads * (layout.blockSize + layout.headDim + 2) + 2 * layout.blockSize * layout.headDim
 }
 
 /// `attendOneHead` for the `heads` query heads that share one KV head (grouped-query attention),
@@ -105,12 +150,33 @@ public func attendHeadGroup(
     q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, heads: Int, kvHead: Int, scale: Float,
     blockTable: UnsafePointer<Int32>, contextLength: Int, scratch: UnsafeMutablePointer<Float>
 ) {
+    attendHeadGroupElements(layout: layout, keyCache: keyCache, valueCache: valueCache, q: q, out: out, heads: heads, kvHead: kvHead,
+                            scale: scale, blockTable: blockTable, contextLength: contextLength, scratch: scratch)
+}
+
+/// `attendHeadGroup` over an f16 cache: the same arithmetic on the widened K/V.
+public func attendHeadGroup(
+    layout: PagedKVLayout, keyCache: UnsafePointer<Float16>, valueCache: UnsafePointer<Float16>,
+    q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, heads: Int, kvHead: Int, scale: Float,
+    blockTable: UnsafePointer<Int32>, contextLength: Int, scratch: UnsafeMutablePointer<Float>
+) {
+    attendHeadGroupElements(layout: layout, keyCache: keyCache, valueCache: valueCache, q: q, out: out, heads: heads, kvHead: kvHead,
+                            scale: scale, blockTable: blockTable, contextLength: contextLength, scratch: scratch)
+}
+
+@inline(__always)
+private func attendHeadGroupElements<E: KVElement>(
+    layout: PagedKVLayout, keyCache: UnsafePointer<E>, valueCache: UnsafePointer<E>,
+    q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, heads: Int, kvHead: Int, scale: Float,
+    blockTable: UnsafePointer<Int32>, contextLength: Int, scratch: UnsafeMutablePointer<Float>
+) {
     let d = layout.headDim, bs = layout.blockSize
     // Per head g: scores [blockSize] at g·bs, accumulator [headDim], running max and sum.
     let scoreBase = scratch
     let accBase = scratch + heads * bs
     let runningMax = accBase + heads * d
     let runningSum = runningMax + heads
+    let widenedKeys = runningSum + heads, widenedValues = widenedKeys + bs * d
     accBase.initialize(repeating: 0, count: heads * d)
     runningMax.initialize(repeating: -Float.infinity, count: heads)
     runningSum.initialize(repeating: 0, count: heads)
@@ -119,8 +185,10 @@ public func attendHeadGroup(
     while start < contextLength {
         let n = min(bs, contextLength - start)
         let base = Int(blockTable[logical]) * layout.blockStride + kvHead * bs * d
-        let keys = keyCache + base
-        let values = valueCache + base
+        // The block's keys ([headDim, blockSize], the unwritten tail lanes included: they are
+        // computed and ignored) and its n values, as floats.
+        let keys = E.floats(keyCache + base, count: d * bs, scratch: widenedKeys)
+        let values = E.floats(valueCache + base, count: n * d, scratch: widenedValues)
         for g in 0..<heads {
             let scores = scoreBase + g * bs, acc = accBase + g * d, qg = q + g * d
             blockScores(qg, keys, headDim: d, blockSize: bs, count: n, scale: scale, into: scores)
@@ -144,7 +212,27 @@ public func attendHeadGroup(
                 j += 1
             }
             for j in 0..<n { sum += scores[j] }
-            if d % 16 == 0 {
+            if d % 64 == 0 {
+                // Lanes outer, keys inner: 64 lanes of the accumulator stay in four registers
+                // across the block (four independent FMA chains; one chain per 16 lanes waited
+                // on each FMA's latency). Each lane still sums the keys in order, as below.
+                var c = 0
+                while c < d {
+                    var a0 = load16(acc, c), a1 = load16(acc, c + 16), a2 = load16(acc, c + 32), a3 = load16(acc, c + 48)
+                    for j in 0..<n {
+                        let w = SIMD16(repeating: scores[j]), row = values + j * d + c
+                        a0 = a0.addingProduct(w, load16(row, 0))
+                        a1 = a1.addingProduct(w, load16(row, 16))
+                        a2 = a2.addingProduct(w, load16(row, 32))
+                        a3 = a3.addingProduct(w, load16(row, 48))
+                    }
+                    store16(acc, c, a0)
+                    store16(acc, c + 16, a1)
+                    store16(acc, c + 32, a2)
+                    store16(acc, c + 48, a3)
+                    c += 64
+                }
+            } else if d % 16 == 0 {
                 // Lanes outer, keys inner: each 16-lane slice of the accumulator stays in a
                 // register across the block instead of a load and a store per key.
                 var c = 0

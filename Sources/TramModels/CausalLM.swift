@@ -11,6 +11,10 @@ public protocol CausalLM: AnyObject, Sendable {
     var headDim: Int { get }
     /// One line describing the weights' formats, for start-up logs.
     var weightDescription: String { get }
+    /// The KV cache element type `--kv-cache-dtype auto` picks: the precision the model's own
+    /// activations carry (f32 for an f32 checkpoint or `--float32`, else f16, as llama.cpp does
+    /// for quantized files).
+    var defaultKVCacheDType: KVCacheDType { get }
 
     /// Runs the batch, writing `[batch.logitsIndices.count, vocabularySize]` logits.
     func forward(_ batch: ForwardBatch, cache: KVCache, context: KernelContext, logits: UnsafeMutablePointer<Float>) throws(ModelError)

@@ -9,6 +9,7 @@ public import TramKernels
 public final class LlamaModel: CausalLM, @unchecked Sendable {
     public let configuration: LlamaConfiguration
     public let weightDescription: String
+    public let defaultKVCacheDType: KVCacheDType
 
     struct Layer {
         var attentionNorm: [Float]  // [hidden]
@@ -89,6 +90,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         let output = c.tieWordEmbeddings || !source.has(.output) ? nil : try matrix(.output, rows: c.vocabSize, columns: d)
         let storedTypes = Set(layers.flatMap { [$0.q.type, $0.gate.type, $0.down.type] }.map { "\($0)" }).sorted().joined(separator: "/")
         let storedHead = output?.type ?? embedding.type
+        defaultKVCacheDType = options.precision == .float32 || layers.contains { $0.q.type == .f32 } ? .float32 : .float16
 
         // Quantized matrices in the layout this CPU's kernels run fastest on (x16 on AVX-512 VNNI;
         // a tied embedding is packed once and its lookups unpack the row they read).
@@ -171,8 +173,17 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
                 rope.apply(k, tokens: t, heads: c.numKVHeads, rowStride: kvDim, positions: pos.baseAddress!)
             }
             batch.slotMapping.withUnsafeBufferPointer { slots in
-                writeKV(layout: cache.layout, keyCache: cache.keys[i], valueCache: cache.values[i],
-                        k: k, v: v, rowStride: kvDim, tokens: t, slots: slots.baseAddress!)
+                let (keys, values) = (cache.keys[i], cache.values[i])
+                switch cache.dtype {
+                case .float32:
+                    writeKV(layout: cache.layout, keyCache: keys.assumingMemoryBound(to: Float.self),
+                            valueCache: values.assumingMemoryBound(to: Float.self),
+                            k: k, v: v, rowStride: kvDim, tokens: t, slots: slots.baseAddress!)
+                case .float16:
+                    writeKV(layout: cache.layout, keyCache: keys.assumingMemoryBound(to: Float16.self),
+                            valueCache: values.assumingMemoryBound(to: Float16.self),
+                            k: k, v: v, rowStride: kvDim, tokens: t, slots: slots.baseAddress!)
+                }
             }
             attention(batch, layer: i, cache: cache, q: q, out: attn, context: context)
             context.matmul(layer.o, attn, tokens: t, h)
@@ -206,7 +217,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         // sequences in batch order; a decode batch of 32 is 32 · kvHeads items in one region
         // rather than 32 regions.
         context.pool.parallelFor(batch.tokenCount * c.numKVHeads, AttentionItems(
-            layout: cache.layout, keys: UnsafePointer(cache.keys[layer]), values: UnsafePointer(cache.values[layer]),
+            layout: cache.layout, dtype: cache.dtype, keys: UnsafeRawPointer(cache.keys[layer]), values: UnsafeRawPointer(cache.values[layer]),
             sequences: batch.sequences, q: q, out: out, kvHeads: c.numKVHeads, group: group, headDim: c.headDim,
             scale: 1 / Float(c.headDim).squareRoot(), scratch: scratch, scratchFloats: scratchFloats))
     }
@@ -232,8 +243,9 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 /// against the row's sequence's paged K/V.
 private struct AttentionItems: ParallelWork {
     let layout: PagedKVLayout
-    let keys: UnsafePointer<Float>
-    let values: UnsafePointer<Float>
+    let dtype: KVCacheDType
+    let keys: UnsafeRawPointer
+    let values: UnsafeRawPointer
     let sequences: [ForwardBatch.Sequence]
     let q: UnsafeMutablePointer<Float>
     let out: UnsafeMutablePointer<Float>
@@ -253,11 +265,20 @@ private struct AttentionItems: ParallelWork {
         let i = row - s.queryStart
         let qDim = kvHeads * group * headDim
         let offset = row * qDim + kvHead * group * headDim
+        let contextLength = s.contextLength - s.queryLength + i + 1, scratch = scratch + thread * scratchFloats
         s.blockTable.withUnsafeBufferPointer { table in
-            attendHeadGroup(layout: layout, keyCache: keys, valueCache: values, q: q + offset, out: out + offset,
-                            heads: group, kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
-                            contextLength: s.contextLength - s.queryLength + i + 1,
-                            scratch: scratch + thread * scratchFloats)
+            switch dtype {
+            case .float32:
+                attendHeadGroup(layout: layout, keyCache: keys.assumingMemoryBound(to: Float.self),
+                                valueCache: values.assumingMemoryBound(to: Float.self), q: q + offset, out: out + offset,
+                                heads: group, kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
+                                contextLength: contextLength, scratch: scratch)
+            case .float16:
+                attendHeadGroup(layout: layout, keyCache: keys.assumingMemoryBound(to: Float16.self),
+                                valueCache: values.assumingMemoryBound(to: Float16.self), q: q + offset, out: out + offset,
+                                heads: group, kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
+                                contextLength: contextLength, scratch: scratch)
+            }
         }
     }
 }

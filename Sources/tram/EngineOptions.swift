@@ -21,6 +21,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "RAM for the KV cache, e.g. 2GiB or 512MiB (default: from available memory).")
     var kvCacheMemory: String?
 
+    @Option(help: "KV cache element type: auto (the model's: f32 for f32 weights or --float32, else float16), float16 or float32.")
+    var kvCacheDtype = "auto"
+
     @Flag(inversion: .prefixedNo, help: "Reuse KV blocks of identical prompt prefixes (automatic prefix caching).")
     var enablePrefixCaching = true
 
@@ -38,6 +41,7 @@ struct EngineOptions: ParsableArguments {
 
     func validate() throws {
         _ = try precision()
+        _ = try kvCacheDType()
         guard ["fcfs", "priority"].contains(schedulingPolicy) else {
             throw ValidationError("--scheduling-policy must be fcfs or priority, got '\(schedulingPolicy)'")
         }
@@ -51,6 +55,15 @@ struct EngineOptions: ParsableArguments {
         do { return try WeightPrecision(quantization: quantization) } catch { throw ValidationError("--quantization: \(error.description)") }
     }
 
+    /// `--kv-cache-dtype`; nil for auto.
+    func kvCacheDType() throws -> KVCacheDType? {
+        if kvCacheDtype == "auto" { return nil }
+        guard let dtype = KVCacheDType(rawValue: kvCacheDtype) else {
+            throw ValidationError("--kv-cache-dtype must be auto, float16 or float32, got '\(kvCacheDtype)'")
+        }
+        return dtype
+    }
+
     func configuration() throws -> EngineConfiguration {
         var memory: Int?
         if let text = kvCacheMemory {
@@ -62,6 +75,6 @@ struct EngineOptions: ParsableArguments {
         return EngineConfiguration(
             maxModelLen: maxModelLen, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, blockSize: blockSize,
             kvCacheMemory: memory, enablePrefixCaching: enablePrefixCaching, threads: threads,
-            priorityScheduling: schedulingPolicy == "priority", seed: seed)
+            priorityScheduling: schedulingPolicy == "priority", seed: seed, kvCacheDType: try kvCacheDType())
     }
 }

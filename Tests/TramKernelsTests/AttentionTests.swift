@@ -85,3 +85,46 @@ func headGroupMatchesOneHeadAtATime(blockSize: Int, headDim: Int, contextLength:
         }
     }
 }
+
+/// An f16 cache: `writeKV` rounds each value to nearest f16, and attention over it is bitwise
+/// attention over an f32 cache holding the same rounded values (reads widen exactly, the
+/// arithmetic is shared). Every slot is written through `writeKV`, so the transposed key layout
+/// of both element types is covered.
+@Test(arguments: [(16, 64, 37), (16, 64, 200), (8, 48, 21), (32, 80, 70)])
+func float16CacheIsAttentionOverRoundedValues(blockSize: Int, headDim: Int, contextLength: Int) {
+    let group = 3, kvHeads = 2
+    let blocks = (contextLength + blockSize - 1) / blockSize
+    let layout = PagedKVLayout(numBlocks: blocks + 2, blockSize: blockSize, numKVHeads: kvHeads, headDim: headDim)
+    let rowStride = kvHeads * headDim
+    // Values up to ±8 with small ones mixed in, so rounding happens at several exponents.
+    let k = makeActivations(count: contextLength * rowStride, seed: 5).enumerated().map { $1 * ($0 % 7 == 0 ? 0.01 : 1) }
+    let v = makeActivations(count: contextLength * rowStride, seed: 6)
+    let table = (0..<Int32(blocks)).reversed().map { $0 + 1 }
+    let slots = (0..<contextLength).map { table[$0 / blockSize] * Int32(blockSize) + Int32($0 % blockSize) }
+    let kRounded = k.map { Float(Float16($0)) }, vRounded = v.map { Float(Float16($0)) }
+    var half16K = [Float16](repeating: .nan, count: layout.layerFloats), half16V = half16K
+    var f32K = [Float](repeating: .nan, count: layout.layerFloats), f32V = f32K
+    writeKV(layout: layout, keyCache: &half16K, valueCache: &half16V, k: k, v: v, rowStride: rowStride, tokens: contextLength, slots: slots)
+    writeKV(layout: layout, keyCache: &f32K, valueCache: &f32V, k: kRounded, v: vRounded, rowStride: rowStride,
+            tokens: contextLength, slots: slots)
+    for slot in slots.map(Int.init) {
+        for h in 0..<kvHeads {
+            for i in 0..<headDim {
+                let key = layout.keyOffset(slot: slot, kvHead: h) + i * blockSize, value = layout.offset(slot: slot, kvHead: h) + i
+                #expect(Float(half16K[key]) == f32K[key] && Float(half16V[value]) == f32V[value])
+            }
+        }
+    }
+    let q = makeActivations(count: group * headDim, seed: 7)
+    let scale = 1 / Float(headDim).squareRoot()
+    var scratch = [Float](repeating: .nan, count: attentionScratchFloats(layout: layout, heads: group))
+    for kvHead in 0..<kvHeads {
+        var fromHalf = [Float](repeating: .nan, count: group * headDim), fromSingle = fromHalf
+        attendHeadGroup(layout: layout, keyCache: half16K, valueCache: half16V, q: q, out: &fromHalf, heads: group, kvHead: kvHead,
+                        scale: scale, blockTable: table, contextLength: contextLength, scratch: &scratch)
+        attendHeadGroup(layout: layout, keyCache: f32K, valueCache: f32V, q: q, out: &fromSingle, heads: group, kvHead: kvHead,
+                        scale: scale, blockTable: table, contextLength: contextLength, scratch: &scratch)
+        #expect(fromHalf.map(\.bitPattern) == fromSingle.map(\.bitPattern), "kv head \(kvHead)")
+        #expect(!fromHalf.contains { $0.isNaN })
+    }
+}

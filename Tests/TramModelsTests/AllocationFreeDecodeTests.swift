@@ -14,7 +14,8 @@ import TramTestSupport
         let blocksPerSequence = (prompt + steps + blockSize - 1) / blockSize
         let layout = PagedKVLayout(numBlocks: sequences * blocksPerSequence, blockSize: blockSize,
                                    numKVHeads: model.numKVHeads, headDim: model.headDim)
-        let cache = KVCache(numLayers: model.numLayers, layout: layout)
+        // The model's own cache type: f16 for the Q4_1 file, f32 for the f32 weights.
+        let cache = KVCache(numLayers: model.numLayers, layout: layout, dtype: model.defaultKVCacheDType)
         let tables = (0..<sequences).map { s in (0..<blocksPerSequence).map { Int32(s * blocksPerSequence + $0) } }
         func slot(_ s: Int, _ p: Int) -> Int32 { tables[s][p / blockSize] * Int32(blockSize) + Int32(p % blockSize) }
         let vocab = model.vocabularySize
@@ -59,7 +60,7 @@ import TramTestSupport
         var float32: Bool
         var threads: Int
         var sequences: Int
-        var testDescription: String { "\(float32 ? "f32" : "Q4_1") weights, \(threads) threads, \(sequences) sequences" }
+        var testDescription: String { "\(float32 ? "f32 weights and KV" : "Q4_1 weights, f16 KV"), \(threads) threads, \(sequences) sequences" }
     }
 
     static let cases = [false, true].flatMap { f in [1, 2].flatMap { t in [1, 8].map { Case(float32: f, threads: t, sequences: $0) } } }

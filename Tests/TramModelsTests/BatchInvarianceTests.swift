@@ -41,7 +41,8 @@ import TramTestSupport
             let model = try SharedModels.quantized.get().model
             let blockSize = 16
             let cache = KVCache(numLayers: model.numLayers, layout: PagedKVLayout(
-                numBlocks: 32 * 4, blockSize: blockSize, numKVHeads: model.numKVHeads, headDim: model.headDim))
+                numBlocks: 32 * 4, blockSize: blockSize, numKVHeads: model.numKVHeads, headDim: model.headDim),
+                dtype: model.defaultKVCacheDType)
             var generator = SeededGenerator(seed: 2024)
             // Sequence i owns blocks 4i ..< 4i+4, listed in a scrambled order so tables are not contiguous.
             var sequences: [Sequence] = (0..<32).map { i in

@@ -68,6 +68,11 @@ void ctram_quantize_q8k(const float *x, ctram_block_q8k *out, int n);
 /// a NaN or an infinity (the blocks are then meaningless).
 int ctram_quantize_row_q8_0(const float *x, void *y, int64_t n);
 
+// MARK: Conversions
+
+/// dst[i] = src[i] widened from IEEE half to float (exact), for i < n: 8 at a time with F16C.
+void ctram_widen_f16(const uint16_t *src, float *dst, int64_t n);
+
 // MARK: Quantized tiles
 
 /// Computes an nw × na tile of dot products (1 ≤ nw ≤ 4, 1 ≤ na ≤ 4):

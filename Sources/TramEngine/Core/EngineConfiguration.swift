@@ -1,3 +1,5 @@
+public import TramModels
+
 /// Engine settings, named after vLLM's flags.
 public struct EngineConfiguration: Sendable, Equatable {
     /// `--max-model-len`: longest prompt + output (default: the model's context length).
@@ -10,6 +12,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var blockSize: Int
     /// `--kv-cache-memory`: bytes for the KV cache (default: from available RAM).
     public var kvCacheMemory: Int?
+    /// `--kv-cache-dtype`: the cache's element type (nil, `auto`: the model's default).
+    public var kvCacheDType: KVCacheDType?
     /// `--enable-prefix-caching` / `--no-enable-prefix-caching`.
     public var enablePrefixCaching: Bool
     /// `--threads`: kernel worker threads (default: the number of cores).
@@ -21,7 +25,7 @@ public struct EngineConfiguration: Sendable, Equatable {
 
     public init(maxModelLen: Int? = nil, maxNumSeqs: Int = 64, maxNumBatchedTokens: Int = 128, blockSize: Int = 16,
                 kvCacheMemory: Int? = nil, enablePrefixCaching: Bool = true, threads: Int? = nil,
-                priorityScheduling: Bool = false, seed: UInt64? = nil) {
+                priorityScheduling: Bool = false, seed: UInt64? = nil, kvCacheDType: KVCacheDType? = nil) {
         self.maxModelLen = maxModelLen
         self.maxNumSeqs = maxNumSeqs
         self.maxNumBatchedTokens = maxNumBatchedTokens
@@ -31,5 +35,6 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.threads = threads
         self.priorityScheduling = priorityScheduling
         self.seed = seed
+        self.kvCacheDType = kvCacheDType
     }
 }

@@ -75,7 +75,7 @@ public final class EngineCore: EngineCoreProtocol {
         }
         maxModelLen = maxLen
         kvSizing = try KVCacheSizing(model: model.model, blockSize: configuration.blockSize,
-                                     memoryBytes: configuration.kvCacheMemory, maxModelLength: maxLen)
+                                     memoryBytes: configuration.kvCacheMemory, maxModelLength: maxLen, dtype: configuration.kvCacheDType)
         let schedulerConfig = SchedulerConfig(
             maxNumSeqs: configuration.maxNumSeqs, maxNumBatchedTokens: configuration.maxNumBatchedTokens,
             maxModelLen: maxLen, blockSize: configuration.blockSize, numBlocks: kvSizing.numBlocks,
@@ -87,7 +87,7 @@ public final class EngineCore: EngineCoreProtocol {
         guard threads >= 1 else { throw .invalidConfiguration("--threads must be at least 1") }
         let layout = PagedKVLayout(numBlocks: kvSizing.numBlocks, blockSize: configuration.blockSize,
                                    numKVHeads: model.model.numKVHeads, headDim: model.model.headDim)
-        runner = ModelRunner(model: model.model, cache: KVCache(numLayers: model.model.numLayers, layout: layout),
+        runner = ModelRunner(model: model.model, cache: KVCache(numLayers: model.model.numLayers, layout: layout, dtype: kvSizing.dtype),
                              context: KernelContext(threads: threads))
         seedCounter = configuration.seed ?? 0
     }

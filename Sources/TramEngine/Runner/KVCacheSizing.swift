@@ -4,9 +4,10 @@ public import TramModels
 /// How much RAM the paged KV cache gets and what that buys: blocks, and tokens cached at once.
 ///
 /// Each block holds `blockSize` tokens of K and V for every layer:
-/// `bytesPerBlock = blockSize × numLayers × 2 × numKVHeads × headDim × 4` (f32).
+/// `bytesPerBlock = blockSize × numLayers × 2 × numKVHeads × headDim × (4 for f32, 2 for f16)`.
 public struct KVCacheSizing: Sendable, Equatable {
     public let blockSize: Int
+    public let dtype: KVCacheDType
     public let numBlocks: Int
     public let bytesPerBlock: Int
 
@@ -17,10 +18,13 @@ public struct KVCacheSizing: Sendable, Equatable {
     /// - Parameters:
     ///   - memoryBytes: RAM for K and V together (nil: a default from the machine's available memory).
     ///   - maxModelLength: the longest sequence to serve; start-up fails when not even one fits.
-    public init(model: any CausalLM, blockSize: Int, memoryBytes: Int?, maxModelLength: Int) throws(EngineError) {
+    ///   - dtype: the cache's element type (nil: the model's `defaultKVCacheDType`).
+    public init(model: any CausalLM, blockSize: Int, memoryBytes: Int?, maxModelLength: Int, dtype: KVCacheDType? = nil) throws(EngineError) {
         guard (1...256).contains(blockSize) else { throw .invalidConfiguration("--block-size must be between 1 and 256, got \(blockSize)") }
         self.blockSize = blockSize
-        bytesPerBlock = blockSize * KVCache.bytesPerToken(numLayers: model.numLayers, numKVHeads: model.numKVHeads, headDim: model.headDim)
+        let dtype = dtype ?? model.defaultKVCacheDType
+        self.dtype = dtype
+        bytesPerBlock = blockSize * KVCache.bytesPerToken(numLayers: model.numLayers, numKVHeads: model.numKVHeads, headDim: model.headDim, dtype: dtype)
         let memory = memoryBytes ?? KVCacheSizing.defaultMemory(maxModelLength: maxModelLength, bytesPerBlock: bytesPerBlock, blockSize: blockSize)
         guard memory > 0 else { throw .invalidConfiguration("--kv-cache-memory must be positive") }
         numBlocks = memory / bytesPerBlock

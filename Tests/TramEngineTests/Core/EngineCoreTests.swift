@@ -75,7 +75,8 @@ import TramTokenizer
                     .generate(prompt: prompt, parameters: greedy(40, ignoreEOS: true)).tokenIDs
             }
             // 8 requests × ~55 tokens need ~32 blocks of 16; give the cache 10.
-            let bytesPerBlock = 16 * KVCache.bytesPerToken(numLayers: model.model.numLayers, numKVHeads: model.model.numKVHeads, headDim: model.model.headDim)
+            let bytesPerBlock = 16 * KVCache.bytesPerToken(numLayers: model.model.numLayers, numKVHeads: model.model.numKVHeads,
+                                                           headDim: model.model.headDim, dtype: model.model.defaultKVCacheDType)
             let core = try EngineCore(model: model, configuration: EngineConfiguration(
                 maxModelLen: 128, maxNumBatchedTokens: 64, kvCacheMemory: 10 * bytesPerBlock, threads: 2))
             let results = try run(core, prompts.enumerated().map { ("r\($0.offset)", EngineRequest(promptTokenIDs: $0.element, parameters: greedy(40, ignoreEOS: true))) })
