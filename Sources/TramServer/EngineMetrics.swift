@@ -1,5 +1,6 @@
 import Foundation
 public import TramEngine
+import TramModels
 
 /// The numbers behind `GET /metrics`: vLLM's v1 metrics (`vllm/v1/metrics/loggers.py`) with
 /// their types, meanings and bucket bounds, named `tram:` where vLLM says `vllm:`, so that a
@@ -32,10 +33,30 @@ public final class EngineMetrics: @unchecked Sendable {
     private var prefillTime = Histogram(bounds: Buckets.requestLatency)
     private var decodeTime = Histogram(bounds: Buckets.requestLatency)
 
-    /// - Parameter maxModelLen: caps the 1-2-5 bounds of the per-request token histograms.
-    public init(maxModelLen: Int) {
+    /// Labels of `tram:cache_config_info` (vLLM's `cache_config_info`, an info gauge of value 1).
+    private let cacheConfig: [String: String]
+
+    /// - Parameters:
+    ///   - maxModelLen: caps the 1-2-5 bounds of the per-request token histograms.
+    ///   - cacheConfig: the KV cache's settings, as `cacheConfigInfo(_:)` gives them; nil leaves
+    ///     `cache_config_info` out.
+    public init(maxModelLen: Int, cacheConfig: [String: String]? = nil) {
+        self.cacheConfig = cacheConfig ?? [:]
         requestPromptTokens = Histogram(bounds: Buckets.oneTwoFive(upTo: maxModelLen))
         requestGenerationTokens = Histogram(bounds: Buckets.oneTwoFive(upTo: maxModelLen))
+    }
+
+    /// The KV cache settings vLLM publishes as `cache_config_info` labels, under its field names
+    /// (`num_gpu_blocks` is the cache's block count, in RAM here; booleans as Python prints them),
+    /// so tools that read the KV capacity from it (block_size × num_gpu_blocks tokens) work.
+    public static func cacheConfigInfo(_ core: EngineCore) -> [String: String] {
+        [
+            "block_size": "\(core.kvSizing.blockSize)",
+            "num_gpu_blocks": "\(core.kvSizing.numBlocks)",
+            "cache_dtype": core.kvSizing.dtype.rawValue,
+            "kv_cache_memory_bytes": "\(core.kvSizing.bytes)",
+            "enable_prefix_caching": core.configuration.enablePrefixCaching ? "True" : "False",
+        ]
     }
 
     /// Takes the core's statistics and drains its iteration statistics. Call it on the engine
@@ -71,6 +92,10 @@ public final class EngineMetrics: @unchecked Sendable {
         return lock.withLock {
             var out = PrometheusText()
             let s = statistics
+            if !cacheConfig.isEmpty {
+                out.gauge("tram:cache_config_info", help: "Information of the LLMEngine CacheConfig",
+                          [(labels.merging(cacheConfig) { a, _ in a }, 1)])
+            }
             out.gauge("tram:num_requests_running", help: "Number of requests in model execution batches.",
                       [(labels, Double(s.numRunning))])
             out.gauge("tram:num_requests_waiting", help: "Number of requests waiting to be processed.",

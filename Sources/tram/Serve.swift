@@ -80,7 +80,7 @@ struct Serve: AsyncParsableCommand {
         }
         let statistics = StatisticsBox(logger: Logger(label: "tram.engine"))
         core.collectsIterationStatistics = true
-        let metrics = EngineMetrics(maxModelLen: core.maxModelLen)
+        let metrics = EngineMetrics(maxModelLen: core.maxModelLen, cacheConfig: EngineMetrics.cacheConfigInfo(core))
         let loop = EngineLoop(core: core) { core in
             statistics.record(core.statistics)
             metrics.record(core)

@@ -17,7 +17,7 @@ import TramTestSupport
         let model = try Self.model.get()
         let core = try EngineCore(model: model, configuration: EngineConfiguration(maxModelLen: 512, kvCacheMemory: 32 << 20, threads: 2))
         core.collectsIterationStatistics = true
-        let metrics = EngineMetrics(maxModelLen: core.maxModelLen)
+        let metrics = EngineMetrics(maxModelLen: core.maxModelLen, cacheConfig: EngineMetrics.cacheConfigInfo(core))
         let loop = EngineLoop(core: core) { metrics.record($0) }
         defer { loop.shutdown() }
         let server = OpenAIServer(model: model, engine: loop, maxModelLen: 512,
@@ -37,6 +37,8 @@ import TramTestSupport
     @Test func completionShowsUpInTheMetrics() async throws {
         try await withServer { client, _ in
             let before = try await Self.scrape(client)  // no API key needed, like /health
+            // 32 MiB of f16 KV (the Q4_1 file's default): 16 tokens × 23,040 bytes per block → 91 blocks.
+            #expect(before.contains(#"tram:cache_config_info{block_size="16",cache_dtype="float16",enable_prefix_caching="True",kv_cache_memory_bytes="33546240",model_name="smol",num_gpu_blocks="91"} 1.0"#))
             #expect(before.contains(#"tram:request_success_total{finished_reason="length",model_name="smol"} 0.0"#))
             let body = #"{"prompt": "The capital of France is", "max_tokens": 3, "temperature": 0, "ignore_eos": true}"#
             let promptTokens = try await client.execute(uri: "/v1/completions", method: .post, headers: [.authorization: "Bearer secret"],
