@@ -212,12 +212,13 @@ private func attendHeadGroupElements<E: KVElement>(
                 j += 1
             }
             for j in 0..<n { sum += scores[j] }
-            if d % 64 == 0 {
-                // Lanes outer, keys inner: 64 lanes of the accumulator stay in four registers
-                // across the block (four independent FMA chains; one chain per 16 lanes waited
-                // on each FMA's latency). Each lane still sums the keys in order, as below.
+            if d % 16 == 0 {
+                // Lanes outer, keys inner: the accumulator's lanes stay in registers across the
+                // block, 64 at a time in four independent FMA chains (one chain per 16 lanes
+                // waits on each FMA's latency), then 16 at a time for the rest. Each lane sums
+                // the keys in order either way.
                 var c = 0
-                while c < d {
+                while c + 64 <= d {
                     var a0 = load16(acc, c), a1 = load16(acc, c + 16), a2 = load16(acc, c + 32), a3 = load16(acc, c + 48)
                     for j in 0..<n {
                         let w = SIMD16(repeating: scores[j]), row = values + j * d + c
@@ -232,10 +233,6 @@ private func attendHeadGroupElements<E: KVElement>(
                     store16(acc, c + 48, a3)
                     c += 64
                 }
-            } else if d % 16 == 0 {
-                // Lanes outer, keys inner: each 16-lane slice of the accumulator stays in a
-                // register across the block instead of a load and a store per key.
-                var c = 0
                 while c < d {
                     var a = load16(acc, c)
                     for j in 0..<n { a = a.addingProduct(SIMD16(repeating: scores[j]), load16(values + j * d, c)) }
