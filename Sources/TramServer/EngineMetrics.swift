@@ -38,10 +38,10 @@ public final class EngineMetrics: @unchecked Sendable {
 
     /// - Parameters:
     ///   - maxModelLen: caps the 1-2-5 bounds of the per-request token histograms.
-    ///   - cacheConfig: the KV cache's settings, as `cacheConfigInfo(_:)` gives them; nil leaves
+    ///   - cacheConfig: the KV cache's settings, as `cacheConfigInfo(_:)` gives them; empty leaves
     ///     `cache_config_info` out.
-    public init(maxModelLen: Int, cacheConfig: [String: String]? = nil) {
-        self.cacheConfig = cacheConfig ?? [:]
+    public init(maxModelLen: Int, cacheConfig: [String: String] = [:]) {
+        self.cacheConfig = cacheConfig
         requestPromptTokens = Histogram(bounds: Buckets.oneTwoFive(upTo: maxModelLen))
         requestGenerationTokens = Histogram(bounds: Buckets.oneTwoFive(upTo: maxModelLen))
     }
