@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // Already in the graph through Hummingbird; named for NIO handlers and `tram bench serve`'s HTTP client.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
@@ -68,6 +69,7 @@ let package = Package(
             dependencies: [
                 "TramModels", "TramTokenizer", "TramKernels",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: upcoming
         ),

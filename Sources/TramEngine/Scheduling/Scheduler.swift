@@ -1,3 +1,5 @@
+import DequeModule
+
 /// Continuous batching with vLLM V1 semantics: no prefill or decode phases, only requests whose
 /// `numComputedTokens` catch up with their `numTokens`, a token budget per step, and preemption
 /// by recompute when KV blocks run out. A pure state machine: `schedule()` returns a value, the
@@ -11,14 +13,21 @@
 ///   ones sit in front, in the order they were preempted last-first;
 /// - a step schedules at most `maxNumBatchedTokens` tokens and never more than a request has left;
 /// - finished requests are dropped at once, their blocks freed.
+///
+/// Every per-request operation is O(1) in the number of waiting requests (amortized): the waiting
+/// queue is a deque, and a waiting request that finishes (an abort) leaves its entry behind as a
+/// tombstone that admission skips and that is swept out once tombstones outnumber live entries.
+/// Aborting 100,000 waiting requests took minutes when each abort searched the queue.
 package struct Scheduler: Sendable {
     package let config: SchedulerConfig
     package internal(set) var kvCache: KVCacheManager
     package internal(set) var requests: [RequestID: SchedulerRequest] = [:]
     /// Admission order; the victim under FCFS is the last.
     package private(set) var running: [RequestID] = []
-    /// Front is admitted next under FCFS.
-    package private(set) var waiting: [RequestID] = []
+    /// Front is admitted next under FCFS; may hold tombstones (see `isLive`).
+    private var waitingQueue = Deque<WaitingEntry>()
+    /// Live entries of `waitingQueue`.
+    private var numWaiting = 0
     package private(set) var numPreemptions = 0
     package private(set) var lastScheduledTokens = 0
     package private(set) var totalScheduledTokens = 0
@@ -35,7 +44,7 @@ package struct Scheduler: Sendable {
 
     package var stats: SchedulerStats {
         SchedulerStats(
-            numRunning: running.count, numWaiting: waiting.count, kvCacheUsage: kvCache.usage,
+            numRunning: running.count, numWaiting: numWaiting, kvCacheUsage: kvCache.usage,
             numPreemptions: numPreemptions, prefixCacheQueries: kvCache.prefixCacheQueries,
             prefixCacheHits: kvCache.prefixCacheHits, numScheduledTokens: lastScheduledTokens,
             totalScheduledTokens: totalScheduledTokens)
@@ -55,7 +64,26 @@ package struct Scheduler: Sendable {
         request.arrivalIndex = nextArrival
         nextArrival += 1
         requests[request.id] = request
-        waiting.append(request.id)
+        waitingQueue.append(WaitingEntry(id: request.id, arrivalIndex: request.arrivalIndex))
+        numWaiting += 1
+    }
+
+    /// The waiting requests in queue order (admission order under FCFS), tombstones left out.
+    package var waiting: [RequestID] { waitingQueue.filter(isLive).map(\.id) }
+
+    /// One place in the waiting queue. The arrival index tells a live entry from the tombstone of
+    /// an earlier request that had the same id.
+    private struct WaitingEntry: Sendable {
+        var id: RequestID
+        var arrivalIndex: Int
+    }
+
+    /// Whether an entry still stands for a waiting request (not one that finished while waiting).
+    private func isLive(_ entry: WaitingEntry) -> Bool { Self.isLive(entry, in: requests) }
+
+    private static func isLive(_ entry: WaitingEntry, in requests: [RequestID: SchedulerRequest]) -> Bool {
+        guard let request = requests[entry.id], request.arrivalIndex == entry.arrivalIndex else { return false }
+        return request.status == .waiting || request.status == .preempted
     }
 
     /// Plans one step. Running requests go first, in admission order; when one cannot get its
@@ -100,9 +128,10 @@ package struct Scheduler: Sendable {
 
         if output.preemptedIDs.isEmpty {
             while budget > 0, running.count < config.maxNumSeqs, let position = nextWaitingPosition() {
-                let id = waiting[position]
+                let id = waitingQueue[position].id
                 guard let numNew = admit(id, budget: budget, into: &output) else { break }
-                waiting.remove(at: position)
+                if position == waitingQueue.startIndex { waitingQueue.removeFirst() } else { waitingQueue.remove(at: position) }
+                numWaiting -= 1
                 running.append(id)
                 budget -= numNew
             }
@@ -184,15 +213,16 @@ package struct Scheduler: Sendable {
         }
     }
 
-    /// Position in `waiting` of the request to admit next.
-    private func nextWaitingPosition() -> Int? {
-        guard !waiting.isEmpty else { return nil }
+    /// Position in `waitingQueue` of the request to admit next (tombstones in front are dropped).
+    private mutating func nextWaitingPosition() -> Int? {
+        while let first = waitingQueue.first, !isLive(first) { waitingQueue.removeFirst() }
+        guard !waitingQueue.isEmpty else { return nil }
         switch config.policy {
         case .fcfs:
-            return 0
+            return waitingQueue.startIndex
         case .priority:
-            return waiting.indices.min { a, b in
-                let x = requests[waiting[a]]!, y = requests[waiting[b]]!
+            return waitingQueue.indices.filter { isLive(waitingQueue[$0]) }.min { a, b in
+                let x = requests[waitingQueue[a].id]!, y = requests[waitingQueue[b].id]!
                 return (x.priority, x.arrivalIndex) < (y.priority, y.arrivalIndex)
             }
         }
@@ -206,16 +236,23 @@ package struct Scheduler: Sendable {
         requests[id]!.status = .preempted
         requests[id]!.numPreemptions += 1
         numPreemptions += 1
-        waiting.insert(id, at: 0)
+        waitingQueue.prepend(WaitingEntry(id: id, arrivalIndex: requests[id]!.arrivalIndex))
+        numWaiting += 1
     }
 
     /// Drops a request from every queue and frees its blocks.
     mutating func finish(_ id: RequestID) {
         guard let request = requests.removeValue(forKey: id) else { return }
         if request.status == .running {
+            // At most `maxNumSeqs` entries.
             running.removeAll { $0 == id }
         } else {
-            waiting.removeAll { $0 == id }
+            // Its queue entry is now a tombstone; sweep when they are the majority.
+            numWaiting -= 1
+            if waitingQueue.count > 64, waitingQueue.count > 2 * numWaiting {
+                let requests = self.requests
+                waitingQueue.removeAll { !Self.isLive($0, in: requests) }
+            }
         }
         kvCache.free(id)
         recentlyFinished.append(id)
