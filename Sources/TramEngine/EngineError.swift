@@ -2,6 +2,8 @@
 public enum EngineError: Error, Equatable, CustomStringConvertible {
     /// A sampling parameter is out of range.
     case invalidParameter(String)
+    /// A request field is out of range or over a `RequestLimits` bound; `param` names it.
+    case invalidField(String, param: String)
     /// The prompt (plus at least one generated token) does not fit the context.
     case promptTooLong(promptTokens: Int, maxModelLength: Int)
     /// The prompt is empty.
@@ -18,6 +20,7 @@ public enum EngineError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .invalidParameter(m): m
+        case let .invalidField(m, _): m
         case let .promptTooLong(p, m):
             "This model's maximum context length is \(m) tokens. However, your request has \(p) input tokens. Please reduce the length of the input."
         case .emptyPrompt: "the prompt must contain at least one token"

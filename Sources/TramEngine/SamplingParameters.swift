@@ -44,9 +44,6 @@ public struct SamplingParameters: Sendable, Equatable {
     /// Number of top alternatives returned for each prompt position.
     public var promptLogprobs: Int?
 
-    /// The largest `logprobs` / `promptLogprobs` accepted (vLLM's default `max_logprobs`).
-    public static let maxLogprobs = 20
-
     public init(
         n: Int = 1,
         temperature: Double = 1,
@@ -134,18 +131,9 @@ public struct SamplingParameters: Sendable, Equatable {
         if let m = maxTokens, minTokens > m {
             throw fail("min_tokens must be less than or equal to max_tokens=\(m), got \(minTokens).")
         }
-        if let k = logprobs {
-            guard k >= 0 else { throw fail("logprobs must be non-negative, got \(k).") }
-            guard k <= Self.maxLogprobs else {
-                throw fail("logprobs: requested \(k), which is greater than the maximum allowed: \(Self.maxLogprobs).")
-            }
-        }
-        if let k = promptLogprobs {
-            guard k >= 0 else { throw fail("prompt_logprobs must be non-negative, got \(k).") }
-            guard k <= Self.maxLogprobs else {
-                throw fail("prompt_logprobs: requested \(k), which is greater than the maximum allowed: \(Self.maxLogprobs).")
-            }
-        }
+        // Upper bounds on n, logprobs, stops and biases are `RequestLimits`' (configurable).
+        if let k = logprobs, k < 0 { throw fail("logprobs must be non-negative, got \(k).") }
+        if let k = promptLogprobs, k < 0 { throw fail("prompt_logprobs must be non-negative, got \(k).") }
         if stop.contains(where: \.isEmpty) { throw fail("stop cannot contain an empty string.") }
         if let bad = logitBias.first(where: { !$0.value.isFinite }) {
             throw fail("logit_bias must be finite, got \(bad.value) for token \(bad.key).")

@@ -7,6 +7,14 @@ enum PromptInput: Decodable {
     case texts([String])
     case tokens([[Int]])
 
+    /// How many prompts the request holds.
+    var count: Int {
+        switch self {
+        case let .texts(t): t.count
+        case let .tokens(t): t.count
+        }
+    }
+
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let s = try? c.decode(String.self) {
@@ -39,7 +47,7 @@ extension SamplingFields {
                                       minP: defaults.minP ?? 0, repetitionPenalty: defaults.repetitionPenalty ?? 1, maxTokens: maxTokens)
         // The model's max_new_tokens caps max_tokens, as in vLLM.
         if let cap = defaults.maxNewTokens { base.maxTokens = min(maxTokens ?? cap, cap) }
-        do { return try apply(to: base) } catch { throw .badRequest(error.description) }
+        do { return try apply(to: base) } catch { throw OpenAIServer.mapEngineError(error) }
     }
 }
 

@@ -20,7 +20,13 @@ extension OpenAIServer {
     /// (or refused: queue full, engine down) before this returns, so a refusal is still an HTTP
     /// status. Dropping the stream cancels the tasks that read the engine streams, which aborts
     /// every request in the engine.
-    func submitAll(_ prompts: [[Int]], _ parameters: SamplingParameters, priority: Int, id: String) throws -> AsyncThrowingStream<ChoiceOutput, any Error> {
+    ///
+    /// When the client's connection closes (see `HangUpHandler`), the stream ends at once with a
+    /// `CancellationError` and the requests are aborted at the next step boundary, whether the
+    /// response streams or not and whether the requests are still queued, prefilling or decoding:
+    /// a hang-up is noticed from the connection, not from a failed write of the first token.
+    func submitAll(_ prompts: [[Int]], _ parameters: SamplingParameters, priority: Int, id: String,
+                   channel: any Channel) throws -> AsyncThrowingStream<ChoiceOutput, any Error> {
         // Reject what can never run before anything is queued.
         for prompt in prompts {
             if prompt.count >= maxModelLen {
@@ -62,6 +68,10 @@ extension OpenAIServer {
             }
         }
         continuation.onTermination = { _ in task.cancel() }
+        channel.closeFuture.whenComplete { _ in
+            continuation.finish(throwing: CancellationError())
+            task.cancel()
+        }
         return stream
     }
 
@@ -121,14 +131,7 @@ extension OpenAIServer {
         var completionTokens: Int { tokenIDs.reduce(0) { $0 + $1.count } }
     }
 
-    /// Gathers a non-streaming request's outputs; when the client hangs up first, the gathering
-    /// is cancelled, which drops the stream and aborts the request in the engine.
-    static func collect(_ outputs: AsyncThrowingStream<ChoiceOutput, any Error>, choices: Int, channel: any Channel) async throws -> Collected {
-        let task = Task { try await collect(outputs, choices: choices) }
-        channel.closeFuture.whenComplete { _ in task.cancel() }
-        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
-    }
-
+    /// Gathers a non-streaming request's outputs (a hang-up ends `outputs`: see `submitAll`).
     static func collect(_ outputs: AsyncThrowingStream<ChoiceOutput, any Error>, choices: Int) async throws -> Collected {
         var c = Collected(texts: Array(repeating: "", count: choices), finishes: Array(repeating: nil, count: choices),
                           tokenIDs: Array(repeating: [], count: choices), logprobs: Array(repeating: [], count: choices))
@@ -150,9 +153,11 @@ extension OpenAIServer {
         ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
     }
 
-    /// An error that happens after the stream has started is sent as an event, as vLLM does.
+    /// An error that happens after the stream has started is sent as an event, as vLLM does,
+    /// typed as the same error would be before streaming (a drain's abort: 503).
     static func errorEvent(_ error: any Error) -> ByteBuffer {
-        sse(["error": ["message": mapEngineError(error).body.message, "type": "InternalServerError", "param": NSNull(), "code": 500]])
+        let body = mapEngineError(error).body
+        return sse(["error": ["message": body.message, "type": body.type, "param": body.param ?? NSNull(), "code": body.code] as [String: Any]])
     }
 
     static func finishStream(_ writer: inout any ResponseBodyWriter) async throws {
@@ -178,7 +183,11 @@ extension OpenAIServer {
         let userPromptLogprobs = parameters.promptLogprobs
         // Echoing the prompt with logprobs needs the prompt's logprobs too.
         if echo, let k = body.logprobs { parameters.promptLogprobs = max(parameters.promptLogprobs ?? 0, k) }
-        do { try parameters.validate(vocabularySize: model.model.vocabularySize) } catch { throw Self.mapEngineError(error) }
+        do {
+            try parameters.validate(vocabularySize: model.model.vocabularySize)
+            try limits.check(parameters, vocabularySize: model.model.vocabularySize)
+            try limits.check(promptCount: body.prompt.count, n: parameters.n)
+        } catch { throw Self.mapEngineError(error) }
         let tokenizer = model.tokenizer
         let prompts: [[Int]]
         var promptTexts: [String]
@@ -195,10 +204,11 @@ extension OpenAIServer {
         if prompts.contains(where: { $0.contains { $0 < 0 || $0 >= vocab } }) {
             throw ServerError.badRequest("prompt token ids must be in 0..<\(vocab)", param: "prompt")
         }
+        do { try limits.check(totalPromptTokens: prompts.reduce(0) { $0 + $1.count }) } catch { throw Self.mapEngineError(error) }
         if promptTexts.isEmpty, echo { promptTexts = prompts.map { tokenizer.decode($0) } }
         let id = Self.requestID("cmpl")
         logRequest(id, prompt: promptTexts.count == 1 ? promptTexts[0] : nil, tokenIDs: prompts, parameters)
-        let outputs = try submitAll(prompts, parameters, priority: fields.priority ?? 0, id: id)
+        let outputs = try submitAll(prompts, parameters, priority: fields.priority ?? 0, id: id, channel: context.channel)
         let header = Header(id: id, object: "text_completion", created: Int(Date().timeIntervalSince1970), model: modelName)
         let promptTokens = prompts.reduce(0) { $0 + $1.count }
         let n = parameters.n
@@ -270,7 +280,7 @@ extension OpenAIServer {
             })
         }
 
-        let c = try await Self.collect(outputs, choices: choices, channel: context.channel)
+        let c = try await Self.collect(outputs, choices: choices)
         var response = header.dictionary
         response["choices"] = (0..<choices).map { i in
             let p = i / n
@@ -327,11 +337,15 @@ extension OpenAIServer {
         if stream, parameters.promptLogprobs != nil {
             throw ServerError.badRequest("prompt_logprobs is not available when stream is enabled", param: "prompt_logprobs")
         }
-        do { try parameters.validate(vocabularySize: model.model.vocabularySize) } catch { throw Self.mapEngineError(error) }
+        do {
+            try parameters.validate(vocabularySize: model.model.vocabularySize)
+            try limits.check(parameters, vocabularySize: model.model.vocabularySize, logprobsField: "top_logprobs")
+            try limits.check(promptCount: 1, n: parameters.n)
+        } catch { throw Self.mapEngineError(error) }
         if parameters.maxTokens == nil, prompt.count < maxModelLen { parameters.maxTokens = maxModelLen - prompt.count }
         let id = Self.requestID("chatcmpl")
         logRequest(id, prompt: text, tokenIDs: [prompt], parameters)
-        let outputs = try submitAll([prompt], parameters, priority: fields.priority ?? 0, id: id)
+        let outputs = try submitAll([prompt], parameters, priority: fields.priority ?? 0, id: id, channel: context.channel)
         let created = Int(Date().timeIntervalSince1970)
         let choices = parameters.n
         let tokenizer = model.tokenizer
@@ -373,7 +387,7 @@ extension OpenAIServer {
             })
         }
 
-        let c = try await Self.collect(outputs, choices: choices, channel: context.channel)
+        let c = try await Self.collect(outputs, choices: choices)
         var response = Header(id: id, object: "chat.completion", created: created, model: modelName).dictionary
         response["choices"] = (0..<choices).map { i in
             ["index": i, "message": ["role": "assistant", "content": c.texts[i]],

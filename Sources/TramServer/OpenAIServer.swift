@@ -69,11 +69,15 @@ public final class OpenAIServer: Sendable {
     let logger: Logger
     /// Sampling defaults applied to fields a request leaves out.
     let generationDefaults: GenerationDefaults
+    /// Bounds on what one request may ask for (the engine's, total prompt tokens resolved).
+    let limits: RequestLimits
     private let draining = Atomic<Bool>(false)
 
+    /// - Parameter limits: the engine core's `requestLimits`, checked before a request reaches it.
     public init(model: LoadedModel, engine: EngineLoop<EngineCore>, maxModelLen: Int, configuration: ServerConfiguration,
-                metrics: EngineMetrics? = nil, logger: Logger = Logger(label: "tram.server")) {
+                limits: RequestLimits = RequestLimits(), metrics: EngineMetrics? = nil, logger: Logger = Logger(label: "tram.server")) {
         self.model = model
+        self.limits = limits
         self.metrics = metrics
         self.engine = engine
         self.maxModelLen = maxModelLen
@@ -95,6 +99,13 @@ public final class OpenAIServer: Sendable {
 
     var modelName: String { configuration.servedModelNames.first ?? model.name }
 
+    /// Why chat requests will be refused (no template, or one that does not parse), or nil; for
+    /// a warning at start-up.
+    public var chatTemplateProblem: String? {
+        if case let .failure(error) = chatTemplate { return error.description }
+        return nil
+    }
+
     /// Stops taking generation requests (503) and reports unhealthy, so a shutdown can drain.
     public func beginDraining() { draining.store(true, ordering: .relaxed) }
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
@@ -102,21 +113,36 @@ public final class OpenAIServer: Sendable {
     /// Whether the server can take requests: the engine runs and no shutdown is under way.
     public var isHealthy: Bool { engine.isAlive && !isDraining }
 
-    public func makeRouter() -> Router<ServerRequestContext> {
+    /// The routes behind Tram's front door (see `ServerRouter`): `/v1/*` takes the API key on
+    /// the matched route when keys are configured; `/health`, `/version`, `/metrics`,
+    /// `/tokenize` and `/detokenize` do not, as in vLLM.
+    public func makeRouter() -> ServerRouter {
         let router = Router(context: ServerRequestContext.self)
-        router.add(middleware: AuthMiddleware(keys: configuration.apiKeys))
-        router.get("/health") { _, _ in
-            guard self.isHealthy else { throw ServerError.unavailable(self.isDraining ? "the server is shutting down" : "the engine is not running") }
-            return HTTPResponse.Status.ok
+        var routes: [String: Set<HTTPRequest.Method>] = [:]
+        func add(_ method: HTTPRequest.Method, _ path: String, in group: RouterGroup<ServerRequestContext>? = nil,
+                 _ handler: @escaping @Sendable (Request, ServerRequestContext) async throws -> Response) {
+            if let group {
+                group.on(RouterPath(path), method: method, use: handler)
+                routes["/v1/" + path, default: []].insert(method)
+            } else {
+                router.on(RouterPath(path), method: method, use: handler)
+                routes[path, default: []].insert(method)
+            }
         }
-        router.get("/version") { _, _ in try self.json(["version": "0.1.0"]) }
-        if let metrics { router.get("/metrics") { _, _ in self.prometheus(metrics) } }
-        router.get("/v1/models") { _, _ in try self.models() }
-        router.post("/v1/completions") { request, context in try await self.completions(request, context) }
-        router.post("/v1/chat/completions") { request, context in try await self.chatCompletions(request, context) }
-        router.post("/tokenize") { request, context in try await self.tokenize(request, context) }
-        router.post("/detokenize") { request, context in try await self.detokenize(request, context) }
-        return router
+        add(.get, "/health") { _, _ in
+            guard self.isHealthy else { throw ServerError.unavailable(self.isDraining ? "the server is shutting down" : "the engine is not running") }
+            return Response(status: .ok)
+        }
+        add(.get, "/version") { _, _ in try self.json(["version": "0.1.0"]) }
+        if let metrics { add(.get, "/metrics") { _, _ in self.prometheus(metrics) } }
+        add(.post, "/tokenize") { request, context in try await self.tokenize(request, context) }
+        add(.post, "/detokenize") { request, context in try await self.detokenize(request, context) }
+        let v1 = router.group("v1")
+        if !configuration.apiKeys.isEmpty { v1.add(middleware: AuthMiddleware(keys: configuration.apiKeys)) }
+        add(.get, "models", in: v1) { _, _ in try self.models() }
+        add(.post, "completions", in: v1) { request, context in try await self.completions(request, context) }
+        add(.post, "chat/completions", in: v1) { request, context in try await self.chatCompletions(request, context) }
+        return ServerRouter(router: router, routes: routes)
     }
 
     /// - Parameter onServerRunning: called once the socket listens (for start-up timing).
@@ -156,8 +182,32 @@ public final class OpenAIServer: Sendable {
             let path = c.codingPath.map(\.stringValue).joined(separator: ".")
             throw ServerError.badRequest("invalid '\(path)': \(c.debugDescription)", param: path)
         } catch {
+            if let field = Self.fieldThatDoesNotFit(T.self, in: data) {
+                throw ServerError.badRequest("'\(field.name)' must be an integer that fits in 64 bits, got \(field.value)", param: field.name)
+            }
             throw ServerError.badRequest("the body is not valid JSON")
         }
+    }
+
+    /// For a body that is valid JSON but failed to decode without a coding path: the top-level
+    /// field holding a number its type cannot take (`"n": 8.5`, `"seed": 18446744073709551615`),
+    /// which Foundation's decoder reports as "not valid JSON". Found by replacing one field at
+    /// a time with null and seeing the error change; only tried on small objects, so a crafted
+    /// body cannot make the error path expensive.
+    static func fieldThatDoesNotFit<T: Decodable>(_ type: T.Type, in data: Data) -> (name: String, value: String)? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object.count <= 64 else { return nil }
+        for (key, value) in object where value is NSNumber && !(value is Bool) {
+            var changed = object
+            changed[key] = NSNull()
+            guard let body = try? JSONSerialization.data(withJSONObject: changed) else { continue }
+            do {
+                _ = try JSONDecoder().decode(T.self, from: body)
+            } catch let DecodingError.dataCorrupted(c) where c.codingPath.isEmpty {
+                continue
+            } catch {}
+            return (key, "\(value)")
+        }
+        return nil
     }
 
     func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
@@ -177,6 +227,7 @@ public final class OpenAIServer: Sendable {
             switch e {
             case .shutdown, .queueFull: .unavailable(e.description)
             case .model: .internalError(e.description)
+            case let .invalidField(message, param): .badRequest(message, param: param)
             default: .badRequest(e.description)
             }
         default: .internalError("\(error)")
@@ -288,15 +339,14 @@ public final class OpenAIServer: Sendable {
     }
 }
 
-/// Checks `Authorization: Bearer <key>` on `/v1/*` when keys are configured.
+/// Checks `Authorization: Bearer <key>`; added to the `/v1` route group, so it runs for every
+/// route matched there, whatever the raw path looked like.
 struct AuthMiddleware: RouterMiddleware {
     let keys: [String]
 
     func handle(_ request: Request, context: ServerRequestContext, next: (Request, ServerRequestContext) async throws -> Response) async throws -> Response {
-        if !keys.isEmpty, request.uri.path.hasPrefix("/v1") {
-            let header = request.headers[.authorization] ?? ""
-            guard header.hasPrefix("Bearer "), keys.contains(String(header.dropFirst(7))) else { throw ServerError.unauthorized }
-        }
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), keys.contains(String(header.dropFirst(7))) else { throw ServerError.unauthorized }
         return try await next(request, context)
     }
 }

@@ -9,6 +9,10 @@ public enum ServerError: Error, Equatable {
     case modelNotFound(String)
     /// 401: missing or wrong API key.
     case unauthorized
+    /// 404: no route has this path.
+    case routeNotFound(method: String, path: String)
+    /// 405: the path exists, not with this method.
+    case methodNotAllowed(method: String, path: String, allowed: [String])
     /// 503: the waiting queue is full or the engine is not running.
     case unavailable(String)
     /// 500: a bug of ours.
@@ -19,6 +23,8 @@ public enum ServerError: Error, Equatable {
         case .badRequest: .badRequest
         case .modelNotFound: .notFound
         case .unauthorized: .unauthorized
+        case .routeNotFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
         case .unavailable: .serviceUnavailable
         case .internalError: .internalServerError
         }
@@ -30,6 +36,10 @@ public enum ServerError: Error, Equatable {
         case let .badRequest(m, param): ErrorBody(message: m, type: "BadRequestError", param: param, code: 400)
         case let .modelNotFound(name): ErrorBody(message: "The model `\(name)` does not exist.", type: "NotFoundError", param: "model", code: 404)
         case .unauthorized: ErrorBody(message: "Unauthorized", type: "AuthenticationError", param: nil, code: 401)
+        case let .routeNotFound(method, path): ErrorBody(message: "Route \(method) \(path) not found", type: "NotFoundError", param: nil, code: 404)
+        case let .methodNotAllowed(method, path, allowed):
+            ErrorBody(message: "Method \(method) not allowed on \(path); allowed: \(allowed.joined(separator: ", "))",
+                      type: "MethodNotAllowedError", param: nil, code: 405)
         case let .unavailable(m): ErrorBody(message: m, type: "ServiceUnavailableError", param: nil, code: 503)
         case let .internalError(m): ErrorBody(message: m, type: "InternalServerError", param: nil, code: 500)
         }
@@ -61,6 +71,8 @@ public enum ServerError: Error, Equatable {
 
 extension ServerError: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if case let .methodNotAllowed(_, _, allowed) = self { headers[.allow] = allowed.joined(separator: ", ") }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
 }

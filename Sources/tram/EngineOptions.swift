@@ -39,12 +39,19 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Quantize a float model's linear weights at load: int8 (to GGML Q8_0) or none (weights as stored).")
     var quantization: String?
 
+    @Option(help: "Largest n (samples per prompt) a request may ask for.")
+    var maxN = RequestLimits.defaultMaxN
+
+    @Option(help: "Largest logprobs, top_logprobs and prompt_logprobs a request may ask for (-1: the vocabulary size).")
+    var maxLogprobs = RequestLimits.defaultMaxLogprobs
+
     func validate() throws {
         _ = try precision()
         _ = try kvCacheDType()
         guard ["fcfs", "priority"].contains(schedulingPolicy) else {
             throw ValidationError("--scheduling-policy must be fcfs or priority, got '\(schedulingPolicy)'")
         }
+        if let problem = RequestLimits(maxN: maxN, maxLogprobs: maxLogprobs).problem { throw ValidationError(problem) }
         if let text = kvCacheMemory, KVCacheSizing.parse(bytes: text) == nil {
             throw ValidationError("--kv-cache-memory: cannot read '\(text)' as a size (e.g. 2GiB, 512MiB, 1073741824)")
         }
@@ -75,6 +82,7 @@ struct EngineOptions: ParsableArguments {
         return EngineConfiguration(
             maxModelLen: maxModelLen, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, blockSize: blockSize,
             kvCacheMemory: memory, enablePrefixCaching: enablePrefixCaching, threads: threads,
-            priorityScheduling: schedulingPolicy == "priority", seed: seed, kvCacheDType: try kvCacheDType())
+            priorityScheduling: schedulingPolicy == "priority", seed: seed, kvCacheDType: try kvCacheDType(),
+            requestLimits: RequestLimits(maxN: maxN, maxLogprobs: maxLogprobs))
     }
 }

@@ -93,7 +93,10 @@ struct Serve: AsyncParsableCommand {
             maxNumQueuedRequests: maxNumQueuedReqs, generationConfig: generation, logRequests: enableLogRequests,
             chatTemplate: templateSource)
         let server = OpenAIServer(model: loaded, engine: loop, maxModelLen: core.maxModelLen, configuration: configuration,
-                                  metrics: metrics, logger: Logger(label: "tram.server"))
+                                  limits: core.requestLimits, metrics: metrics, logger: Logger(label: "tram.server"))
+        if let problem = server.chatTemplateProblem {
+            logger.warning("chat requests will get 400: \(problem); pass one with --chat-template")
+        }
         let summary = phases.map { "\($0.0) \(Self.milliseconds($0.1)) ms" }.joined(separator: ", ")
         let (host, port) = (host, port)
         let app = server.makeApplication(logger: logger) {

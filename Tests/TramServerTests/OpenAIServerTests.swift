@@ -19,7 +19,7 @@ import TramTestSupport
         defer { loop.shutdown() }
         var configuration = ServerConfiguration(servedModelNames: ["smol"], apiKeys: apiKeys)
         configure(&configuration)
-        let server = OpenAIServer(model: model, engine: loop, maxModelLen: 512, configuration: configuration)
+        let server = OpenAIServer(model: model, engine: loop, maxModelLen: 512, configuration: configuration, limits: core.requestLimits)
         let app = Application(router: server.makeRouter())
         try await app.test(.router) { client in try await body(client) }
     }

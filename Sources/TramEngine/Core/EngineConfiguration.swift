@@ -22,10 +22,13 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var priorityScheduling: Bool
     /// `--seed`: seeds requests that bring no seed of their own, so runs repeat.
     public var seed: UInt64?
+    /// `--max-n`, `--max-logprobs` and the other bounds on what one request may ask for.
+    public var requestLimits: RequestLimits
 
     public init(maxModelLen: Int? = nil, maxNumSeqs: Int = 64, maxNumBatchedTokens: Int = 128, blockSize: Int = 16,
                 kvCacheMemory: Int? = nil, enablePrefixCaching: Bool = true, threads: Int? = nil,
-                priorityScheduling: Bool = false, seed: UInt64? = nil, kvCacheDType: KVCacheDType? = nil) {
+                priorityScheduling: Bool = false, seed: UInt64? = nil, kvCacheDType: KVCacheDType? = nil,
+                requestLimits: RequestLimits = RequestLimits()) {
         self.maxModelLen = maxModelLen
         self.maxNumSeqs = maxNumSeqs
         self.maxNumBatchedTokens = maxNumBatchedTokens
@@ -36,5 +39,6 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.priorityScheduling = priorityScheduling
         self.seed = seed
         self.kvCacheDType = kvCacheDType
+        self.requestLimits = requestLimits
     }
 }

@@ -15,6 +15,9 @@ public final class EngineCore: EngineCoreProtocol {
     public let configuration: EngineConfiguration
     public let maxModelLen: Int
     public let kvSizing: KVCacheSizing
+    /// The configuration's limits, with the total prompt tokens of a request capped at what the
+    /// KV cache holds: what callers that split requests into prompts check against.
+    public let requestLimits: RequestLimits
     package private(set) var scheduler: Scheduler
     private let runner: ModelRunner
     private var batchSampler = BatchSampler()
@@ -82,6 +85,10 @@ public final class EngineCore: EngineCoreProtocol {
             enablePrefixCaching: configuration.enablePrefixCaching,
             policy: configuration.priorityScheduling ? .priority : .fcfs)
         if let problem = schedulerConfig.problem { throw .invalidConfiguration(problem) }
+        if let problem = configuration.requestLimits.problem { throw .invalidConfiguration(problem) }
+        var limits = configuration.requestLimits
+        limits.maxTotalPromptTokens = min(limits.maxTotalPromptTokens ?? Int.max, kvSizing.maxCachedTokens)
+        requestLimits = limits
         scheduler = Scheduler(config: schedulerConfig)
         let threads = configuration.threads ?? ProcessInfo.processInfo.activeProcessorCount
         guard threads >= 1 else { throw .invalidConfiguration("--threads must be at least 1") }
@@ -104,6 +111,7 @@ public final class EngineCore: EngineCoreProtocol {
         let vocab = model.model.vocabularySize
         var p = request.parameters
         try p.validate(vocabularySize: vocab)
+        try requestLimits.check(p, vocabularySize: vocab)
         let prompt = request.promptTokenIDs
         guard !prompt.isEmpty else { throw .emptyPrompt }
         guard prompt.count < maxModelLen else { throw .promptTooLong(promptTokens: prompt.count, maxModelLength: maxModelLen) }

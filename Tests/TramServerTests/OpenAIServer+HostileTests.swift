@@ -1,0 +1,133 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TramEngine
+import TramModels
+import TramServer
+import TramTestSupport
+
+/// What an attacker or a careless client sends: sizes that would allocate without bound, numbers
+/// that do not fit their type, and paths that once walked past the API key. Each answer is a 400
+/// naming the field (or the 401/404/405 the route deserves), never a crash or a 200.
+extension OpenAIServerTests {
+    static func error(_ object: [String: Any]) -> (message: String, param: String?, type: String?) {
+        let e = object["error"] as? [String: Any] ?? [:]
+        return (e["message"] as? String ?? "", e["param"] as? String, e["type"] as? String)
+    }
+
+    /// `n` once sized an array before any check: 10^12 aborted the process, 2^62 crashed it.
+    @Test func hugeNIsRefusedNamingTheField() async throws {
+        try await withServer { client in
+            for n in ["1000000000000", "4611686018427387904", "129", "100000"] {
+                for (uri, prompt) in [("/v1/completions", #""prompt": "Hello""#), ("/v1/chat/completions", #""messages": [{"role": "user", "content": "Hi"}]"#)] {
+                    let (status, object) = try await Self.post(client, uri, #"{"model": "smol", \#(prompt), "max_tokens": 2, "n": \#(n)}"#)
+                    #expect(status == .badRequest, "\(uri) n=\(n)")
+                    #expect(Self.error(object).param == "n", "\(uri) n=\(n): \(Self.error(object).message)")
+                }
+            }
+            // The cap itself is accepted.
+            let (status, object) = try await Self.post(client, "/v1/completions", #"{"prompt": "Hi", "max_tokens": 1, "n": 128}"#)
+            #expect(status == .ok)
+            #expect((object["choices"] as? [Any])?.count == 128)
+        }
+    }
+
+    @Test func requestSizesOverTheirLimitsAreRefused() async throws {
+        try await withServer { client in
+            let manyPrompts = "[" + Array(repeating: #""a""#, count: 129).joined(separator: ",") + "]"
+            let manyStops = "[" + (0..<65).map { "\"s\($0)\"" }.joined(separator: ",") + "]"
+            let manyBiases = "{" + (0..<1025).map { "\"\($0)\": 1" }.joined(separator: ",") + "}"
+            let manyStopIDs = "[" + (0..<1025).map(String.init).joined(separator: ",") + "]"
+            // 4 prompts of 450 tokens each: every one fits max_model_len 512, together they exceed
+            // the 32 MiB cache (1,456 tokens).
+            let longPrompt = "[" + Array(repeating: "1", count: 450).joined(separator: ",") + "]"
+            let longPrompts = "[" + Array(repeating: longPrompt, count: 4).joined(separator: ",") + "]"
+            let cases: [(String, String, String)] = [
+                ("/v1/completions", #"{"prompt": \#(manyPrompts), "max_tokens": 1}"#, "prompt"),
+                ("/v1/completions", #"{"prompt": ["a", "b", "c"], "max_tokens": 1, "n": 100}"#, "n"),
+                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "stop": \#(manyStops)}"#, "stop"),
+                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "logit_bias": \#(manyBiases)}"#, "logit_bias"),
+                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "stop_token_ids": \#(manyStopIDs)}"#, "stop_token_ids"),
+                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "logprobs": 21}"#, "logprobs"),
+                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "prompt_logprobs": 21}"#, "prompt_logprobs"),
+                ("/v1/completions", #"{"prompt": \#(longPrompts), "max_tokens": 1}"#, "prompt"),
+                ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "a"}], "logprobs": true, "top_logprobs": 21}"#, "top_logprobs"),
+            ]
+            for (uri, body, param) in cases {
+                let (status, object) = try await Self.post(client, uri, body)
+                #expect(status == .badRequest, "\(param): \(status)")
+                #expect(Self.error(object).param == param, "\(param): \(Self.error(object).message)")
+            }
+            // The long prompts' message says why.
+            let (_, object) = try await Self.post(client, "/v1/completions", #"{"prompt": \#(longPrompts), "max_tokens": 1}"#)
+            #expect(Self.error(object).message.contains("1800 tokens"))
+        }
+    }
+
+    /// Foundation's decoder reports a number that does not fit its field as "not valid JSON".
+    @Test func numbersThatDoNotFitTheirTypeNameTheField() async throws {
+        try await withServer { client in
+            for (field, value) in [("n", "8.5"), ("seed", "18446744073709551615"), ("max_tokens", "1.5"), ("top_k", "-9223372036854775809")] {
+                let (status, object) = try await Self.post(client, "/v1/completions", #"{"prompt": "a", "\#(field)": \#(value)}"#)
+                #expect(status == .badRequest)
+                #expect(Self.error(object).param == field, "\(field): \(Self.error(object).message)")
+                #expect(Self.error(object).message.contains(field))
+            }
+            // Still plain malformed JSON when it is.
+            let (status, object) = try await Self.post(client, "/v1/completions", #"{"prompt": "a", "n": }"#)
+            #expect(status == .badRequest && Self.error(object).message == "the body is not valid JSON")
+        }
+    }
+
+    /// Every spelling of a `/v1` path reaches the key check; none answers without the key.
+    @Test func everySpellingOfAV1PathNeedsTheKey() async throws {
+        try await withServer(apiKeys: ["s3cret"]) { client in
+            let key: HTTPFields = [.authorization: "Bearer s3cret"]
+            for path in ["/v1/models", "//v1/models", "///v1/models", "/./v1/models", "/x/../v1/models", "/v1//models", "/v1/./models", "/v1/models/"] {
+                try await client.execute(uri: path, method: .get) { #expect($0.status == .unauthorized, "\(path)") }
+                try await client.execute(uri: path, method: .get, headers: key) { #expect($0.status == .ok, "\(path)") }
+            }
+            let completion = ByteBuffer(string: #"{"prompt": "Hi", "max_tokens": 1}"#)
+            let chat = ByteBuffer(string: #"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1}"#)
+            for path in ["//v1/completions", "///v1/completions", "/v1//completions"] {
+                try await client.execute(uri: path, method: .post, body: completion) { #expect($0.status == .unauthorized, "\(path)") }
+                try await client.execute(uri: path, method: .post, headers: key, body: completion) { #expect($0.status == .ok, "\(path)") }
+            }
+            for path in ["//v1/chat/completions", "/v1/chat//completions"] {
+                try await client.execute(uri: path, method: .post, body: chat) { #expect($0.status == .unauthorized, "\(path)") }
+            }
+            // Encoded separators and dots, and climbing above the root: 400, key or not.
+            for path in ["/v1%2Fmodels", "/v1%2fmodels", "/%2E%2E/v1/models", "/v1/%2e/models", "/v1%5Cmodels", "/../v1/models"] {
+                try await client.execute(uri: path, method: .get) { #expect($0.status == .badRequest, "\(path)") }
+            }
+            // HEAD and OPTIONS on /v1 routes: 405, never the resource.
+            for method in [HTTPRequest.Method.head, .options] {
+                try await client.execute(uri: "/v1/models", method: method) { response in
+                    #expect(response.status == .methodNotAllowed, "\(method)")
+                    #expect(response.headers[.allow] == "GET")
+                }
+            }
+            // Open routes stay open.
+            try await client.execute(uri: "//health", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test func unknownRoutesAndMethodsGetOpenAIErrors() async throws {
+        try await withServer { client in
+            try await client.execute(uri: "/v1/nothing", method: .get) { response in
+                #expect(response.status == .notFound)
+                let object = try Self.object(response.body)
+                #expect(Self.error(object).type == "NotFoundError" && Self.error(object).message.contains("/v1/nothing"))
+                #expect((object["error"] as? [String: Any])?["code"] as? Int == 404)
+            }
+            try await client.execute(uri: "/v1/completions", method: .get) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+                let object = try Self.object(response.body)
+                #expect(Self.error(object).type == "MethodNotAllowedError")
+                #expect((object["error"] as? [String: Any])?["code"] as? Int == 405)
+            }
+        }
+    }
+}
