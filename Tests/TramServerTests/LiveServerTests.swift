@@ -146,6 +146,8 @@ struct RawConnection {
                 let rest = c.read(until: "data: [DONE]")
                 #expect(rest.contains(#"data: {"error":"#))
                 #expect(rest.contains("the engine is shutting down"))
+                // Typed as the same condition is before streaming: 503, not a 500.
+                #expect(rest.contains(#""type":"ServiceUnavailableError""#) && rest.contains(#""code":503"#), "\(rest.suffix(300))")
                 #expect(rest.hasSuffix("data: [DONE]\n\n") || rest.contains("data: [DONE]"))
                 try await client.execute(uri: "/health", method: .get) { #expect($0.status == .serviceUnavailable) }
                 try await client.execute(uri: "/v1/completions", method: .post, body: ByteBuffer(string: #"{"prompt": "Hi", "stream": true}"#)) {
@@ -153,5 +155,73 @@ struct RawConnection {
                 }
             }
         }
+    }
+
+    /// Streams whose clients hang up while they wait for a slot leave the queue at once: they are
+    /// noticed from the connection, not when their first token fails to write (which took until
+    /// the running request finished: seconds).
+    @Test func queuedStreamsThatHangUpLeaveTheQueueAtOnce() async throws {
+        let model = try Self.model.get()
+        let core = try EngineCore(model: model, configuration: EngineConfiguration(maxModelLen: 1024, maxNumSeqs: 1, kvCacheMemory: 64 << 20, threads: 2))
+        let loop = EngineLoop(core: core)
+        defer { loop.shutdown() }
+        let server = OpenAIServer(model: model, engine: loop, maxModelLen: 1024, configuration: ServerConfiguration(port: 0, servedModelNames: ["smol"]))
+        let app = server.makeApplication(logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let busy = try RawConnection(port: port)
+            defer { busy.hangUp() }
+            busy.post("/v1/completions", #"{"prompt": "Once upon a time", "max_tokens": 1000, "ignore_eos": true, "stream": true}"#)
+            _ = busy.read(until: "data: {", count: 2)
+            var queued: [RawConnection] = []
+            for _ in 0..<3 {
+                let c = try RawConnection(port: port)
+                c.post("/v1/completions", #"{"prompt": "Tell me about the sea", "max_tokens": 50, "stream": true}"#)
+                queued.append(c)
+            }
+            try await Self.wait(for: { loop.numWaitingRequests == 3 })
+            #expect(loop.numWaitingRequests == 3)
+            for c in queued { c.hangUp() }
+            try await Self.wait(for: { loop.numWaitingRequests == 0 })
+            #expect(loop.numWaitingRequests == 0, "hung-up streams left the queue")
+            let state = await loop.inspect { ($0.statistics.numRunning, $0.statistics.finishedRequests) }
+            #expect(state.0 == 1 && state.1 == 0, "the busy stream still runs: the three were aborted, not served")
+        }
+    }
+
+    /// 20 clients send 1,500-token prompts and close 50 ms later: each costs at most one prefill
+    /// chunk (the whole step budget is 128 tokens), and a short request is served meanwhile.
+    @Test func longPromptsAbandonedAt50msCostAtMostAChunkEach() async throws {
+        let model = try Self.model.get()
+        let core = try EngineCore(model: model, configuration: EngineConfiguration(maxModelLen: 2048, maxNumBatchedTokens: 128, kvCacheMemory: 256 << 20, threads: 2))
+        let loop = EngineLoop(core: core)
+        defer { loop.shutdown() }
+        let server = OpenAIServer(model: model, engine: loop, maxModelLen: 2048, configuration: ServerConfiguration(port: 0, servedModelNames: ["smol"]))
+        let app = server.makeApplication(logger: Logger(label: "test"))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            var connections: [RawConnection] = []
+            for i in 0..<20 {
+                let ids = (0..<1500).map { String(100 + (i * 7 + $0) % 5000) }.joined(separator: ",")
+                let c = try RawConnection(port: port)
+                c.post("/v1/completions", #"{"prompt": [\#(ids)], "max_tokens": 16, "stream": \#(i % 2 == 0)}"#)
+                connections.append(c)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            for c in connections { c.hangUp() }
+            try await Self.wait(for: { loop.numUnfinishedRequests == 0 })
+            #expect(loop.numUnfinishedRequests == 0)
+            let prefilled = await loop.inspect { $0.statistics.promptTokens }
+            #expect(prefilled <= 20 * 128, "\(prefilled) prompt tokens computed for 20 abandoned requests")
+            let response = try await client.execute(uri: "/v1/chat/completions", method: .post,
+                                                    body: ByteBuffer(string: #"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 16}"#))
+            #expect(response.status == .ok)
+        }
+    }
+
+    /// Polls `condition` every 5 ms for up to 10 s.
+    static func wait(for condition: @Sendable () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
     }
 }
