@@ -79,9 +79,13 @@ public final class SafetensorsFile: Sendable {
                 shape.append(d)
             }
             guard let begin = (offsetValues[0] as? NSNumber)?.intValue, let end = (offsetValues[1] as? NSNumber)?.intValue,
-                begin >= 0, end >= begin, end <= dataSize
+                begin >= 0, end >= begin
             else {
-                throw .tensorOutOfBounds(path: path, tensor: name, offset: dataStart, size: 0, fileSize: file.count)
+                throw .invalidSafetensors(path: path, reason: "tensor '\(name)' has data_offsets \(offsetValues) that are not an ordered pair of byte offsets")
+            }
+            // Reported as absolute file offsets, the range the tensor claims.
+            guard end <= dataSize else {
+                throw .tensorOutOfBounds(path: path, tensor: name, offset: dataStart + begin, size: end - begin, fileSize: file.count)
             }
             let (bytes, o) = elements.multipliedReportingOverflow(by: elementSize)
             guard !o, bytes == end - begin else {

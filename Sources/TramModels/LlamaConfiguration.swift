@@ -52,7 +52,10 @@ public struct LlamaConfiguration: Sendable, Equatable {
         guard hiddenSize > 0, intermediateSize > 0, numLayers > 0, vocabSize > 0, maxPositionEmbeddings > 0 else {
             throw fail("sizes must be positive")
         }
-        guard numHeads > 0, numKVHeads > 0, numHeads % numKVHeads == 0 else {
+        guard numHeads > 0, numKVHeads > 0 else {
+            throw fail("attention head counts must be positive, got \(numHeads) heads and \(numKVHeads) KV heads")
+        }
+        guard numHeads % numKVHeads == 0 else {
             throw fail("\(numHeads) attention heads are not a multiple of \(numKVHeads) KV heads")
         }
         guard headDim > 0, headDim % 2 == 0 else { throw fail("head dimension \(headDim) must be even") }
@@ -97,10 +100,12 @@ extension LlamaConfiguration {
         } catch {
             throw .invalidConfiguration(path: gguf.path, reason: "\(error)")
         }
+        // Sizes first: with head_count 0 the derived head dimension is meaningless, and the
+        // rotary check below would blame partial rotary embeddings.
+        try validate(path: gguf.path)
         if let dims = try? gguf.optionalInt("\(arch).rope.dimension_count"), dims != headDim {
             throw .invalidConfiguration(path: gguf.path, reason: "partial rotary embeddings (\(dims) of \(headDim)) are not supported")
         }
-        try validate(path: gguf.path)
     }
 
     /// Decodes a Hugging Face `config.json` of the Llama family.

@@ -60,6 +60,23 @@ func floatBytes(_ values: [Float]) -> Data {
             let data = makeSafetensors([("a", "F32", [2], floatBytes([1, 2]))], headerOverride: header)
             #expect(throws: FormatError.self, "\(header)") { try SafetensorsFile(path: write(data, name: "h.safetensors")) }
         }
+        // Offsets past the data: the error gives the range the tensor claims, as file offsets.
+        let past = makeSafetensors([("a", "F32", [2], floatBytes([1, 2]))], headerOverride: "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,99]}}")
+        let pastPath = try write(past, name: "p.safetensors")
+        #expect {
+            try SafetensorsFile(path: pastPath)
+        } throws: { error in
+            guard case let .tensorOutOfBounds(_, tensor, offset, size, _)? = error as? FormatError else { return false }
+            // 8 bytes of length, then the header (padded to 8), then the data section.
+            return tensor == "a" && size == 95 && (offset - 4) % 8 == 0 && offset > 8
+        }
+        let reversed = makeSafetensors([("a", "F32", [2], floatBytes([1, 2]))], headerOverride: "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}")
+        let reversedPath = try write(reversed, name: "r.safetensors")
+        #expect {
+            try SafetensorsFile(path: reversedPath)
+        } throws: { error in
+            "\(error)".contains("not an ordered pair")
+        }
         // A header length that points past the end of the file.
         var huge = good
         huge.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { Data($0) })

@@ -11,6 +11,29 @@ import TramTestSupport
         try LlamaConfiguration(configJSON: Data(json.utf8), path: "config.json")
     }
 
+    /// A GGUF whose head count is 0 is reported as such, not as partial rotary embeddings
+    /// (the head dimension derived from it is meaningless).
+    @Test func zeroHeadCountInGGUFNamesTheHeads() throws {
+        var writer = GGUFWriter()
+        let keys: [(String, GGUFValue)] = [
+            ("general.architecture", .string("llama")), ("llama.embedding_length", .uint32(64)),
+            ("llama.attention.head_count", .uint32(0)), ("llama.attention.head_count_kv", .uint32(0)),
+            ("llama.feed_forward_length", .uint32(128)), ("llama.block_count", .uint32(1)), ("llama.vocab_size", .uint32(32)),
+            ("llama.attention.layer_norm_rms_epsilon", .float32(1e-5)), ("llama.rope.dimension_count", .uint32(16)),
+        ]
+        for (key, value) in keys { writer.add(key, value) }
+        writer.addTensor("token_embd.weight", dimensions: [64, 32], floats: [Float](repeating: 0, count: 64 * 32))
+        let url = try TestResources.temporaryDirectory().appendingPathComponent("zero-heads.gguf")
+        try writer.encoded().write(to: url)
+        let file = try GGUFFile(path: url.path)
+        #expect {
+            try LlamaConfiguration(gguf: file, architecture: "llama")
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("attention head counts must be positive") && !text.contains("rotary")
+        }
+    }
+
     @Test func decodesLlama31WithRopeScaling() throws {
         let c = try decode("""
             {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336,
