@@ -17,6 +17,8 @@ import TramEngine
         }
         return [
             make("n") { $0.n = 0 },
+            make("n") { $0.n = 129 },
+            make("n") { $0.n = 1 << 62 },
             make("temperature") { $0.temperature = -0.1 },
             make("temperature") { $0.temperature = .nan },
             make("top_p") { $0.topP = 0 },
@@ -37,24 +39,45 @@ import TramEngine
             make("prompt_logprobs") { $0.promptLogprobs = -1 },
             make("prompt_logprobs") { $0.promptLogprobs = 21 },
             make("stop") { $0.stop = ["ok", ""] },
+            make("stop") { $0.stop = (0..<65).map { "s\($0)" } },
+            make("stop_token_ids") { $0.stopTokenIDs = Array(0..<1025) },
+            make("logit_bias") { $0.logitBias = Dictionary(uniqueKeysWithValues: (0..<1025).map { ($0, Float(1)) }) },
             make("logit_bias") { $0.logitBias = [-1: 1] },
             make("logit_bias") { $0.logitBias = [3: .nan] },
             make("stop_token_ids") { $0.stopTokenIDs = [-5] },
         ]
     }()
 
+    /// Ranges are `validate`'s; upper bounds on sizes (n, logprobs, …) the default `RequestLimits`'.
     @Test(arguments: invalid)
     func outOfRangeFieldsAreRejectedNamingTheField(_ c: Invalid) {
         do {
             try c.parameters.validate()
+            try RequestLimits().check(c.parameters)
             Issue.record("\(c.field) was accepted")
         } catch {
-            guard case let .invalidParameter(message) = error else {
+            switch error {
+            case let .invalidParameter(message):
+                #expect(message.hasPrefix(c.field), "\(message)")
+            case let .invalidField(message, param):
+                #expect(message.hasPrefix(c.field) && param == c.field, "\(message)")
+            default:
                 Issue.record("unexpected \(error)")
-                return
             }
-            #expect(message.hasPrefix(c.field), "\(message)")
         }
+    }
+
+    @Test func requestLimitsAreConfigurable() throws {
+        let many = SamplingParameters(n: 200, logprobs: 50)
+        #expect(throws: EngineError.invalidField("n must be at most 128, got 200.", param: "n")) { try RequestLimits().check(many) }
+        try RequestLimits(maxN: 200, maxLogprobs: 50).check(many)
+        // -1: as many logprobs as the vocabulary has.
+        try RequestLimits(maxN: 200, maxLogprobs: -1).check(many, vocabularySize: 50)
+        #expect(throws: EngineError.self) { try RequestLimits(maxN: 200, maxLogprobs: -1).check(many, vocabularySize: 49) }
+        #expect(RequestLimits(maxN: 0).problem != nil && RequestLimits(maxLogprobs: -2).problem != nil && RequestLimits().problem == nil)
+        #expect(throws: EngineError.self) { try RequestLimits().check(promptCount: 3, n: Int.max) }
+        #expect(throws: EngineError.self) { try RequestLimits(maxTotalPromptTokens: 10).check(totalPromptTokens: 11) }
+        try RequestLimits(maxTotalPromptTokens: 10).check(totalPromptTokens: 10)
     }
 
     @Test func vocabularyBoundsAreCheckedWhenKnown() {
