@@ -380,23 +380,18 @@ def test_corrupt_model_starts():
 
 # 10. A fuzz smoke: schemathesis against docs/openapi.yaml on a server with small limits.
 def test_fuzz_smoke_against_the_openapi_description():
-    report = os.path.join(tempfile.mkdtemp(prefix="tram-fuzz-"), "report.ndjson")
     cmd = ["schemathesis", "run", SPEC, "--url", FUZZ, "-H", f"Authorization: Bearer {KEY}",
            "--checks", "not_a_server_error,status_code_conformance,content_type_conformance",
            "--max-examples", os.environ.get("TRAM_FUZZ_EXAMPLES", "40"), "--seed", "1", "--workers", "2",
-           "--request-timeout", "60", "--max-time", "300", "--no-color",
-           "--suppress-health-check", "all", "--report", "ndjson", "--report-ndjson-path", report]
+           "--request-timeout", "60", "--no-color",
+           "--suppress-health-check", "all"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     print(proc.stdout[-4000:])
-    cases = 0
-    with open(report) as f:
-        for line in f:
-            event = json.loads(line)
-            if "ScenarioFinished" in event:
-                cases += 1
-    count("fuzzed bodies (schemathesis scenarios)", cases)
-    summary = [l for l in proc.stdout.splitlines() if re.search(r"generated|passed|failed|cases", l, re.I)]
-    NOTES.append("schemathesis: " + " | ".join(s.strip() for s in summary[-4:]))
+    generated = re.search(r"(\d+) generated", proc.stdout)
+    cases = int(generated.group(1)) if generated else 0
+    count("fuzzed bodies (schemathesis test cases)", cases)
+    summary = [l.strip() for l in proc.stdout.splitlines() if re.search(r"\d+ generated|\d+ passed|failed", l)]
+    NOTES.append("schemathesis: " + " | ".join(summary[-3:]))
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert cases > 0
 
