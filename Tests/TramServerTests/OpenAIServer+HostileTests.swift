@@ -131,3 +131,26 @@ extension OpenAIServerTests {
         }
     }
 }
+
+extension OpenAIServerTests {
+    /// A chat template that does not parse is reported for a start-up warning (`tram serve`
+    /// logs it), and chat requests get a 400 naming it; completions still work.
+    @Test func aBrokenChatTemplateIsReportedAtStartUp() async throws {
+        let model = try Self.model.get()
+        let core = try EngineCore(model: model, configuration: EngineConfiguration(maxModelLen: 512, kvCacheMemory: 32 << 20, threads: 2))
+        let loop = EngineLoop(core: core)
+        defer { loop.shutdown() }
+        let broken = OpenAIServer(model: model, engine: loop, maxModelLen: 512,
+                                  configuration: ServerConfiguration(servedModelNames: ["smol"], chatTemplate: "{% for m in messages %}{{ m.content }"))
+        let problem = try #require(broken.chatTemplateProblem)
+        #expect(!problem.isEmpty)
+        let fine = OpenAIServer(model: model, engine: loop, maxModelLen: 512, configuration: ServerConfiguration(servedModelNames: ["smol"]))
+        #expect(fine.chatTemplateProblem == nil)
+        try await Application(router: broken.makeRouter()).test(.router) { client in
+            let (status, object) = try await Self.post(client, "/v1/chat/completions", #"{"messages": [{"role": "user", "content": "Hi"}]}"#)
+            #expect(status == .badRequest && Self.error(object).param == "messages")
+            let (ok, _) = try await Self.post(client, "/v1/completions", #"{"prompt": "Hi", "max_tokens": 1}"#)
+            #expect(ok == .ok)
+        }
+    }
+}
