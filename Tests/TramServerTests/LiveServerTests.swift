@@ -70,6 +70,19 @@ struct RawConnection {
 @Suite(.serialized) struct LiveServerTests {
     static let model: Result<LoadedModel, any Error> = Result { try ModelLoader.load(path: TestResources.realModelPath()) }
 
+    /// A live server over its own engine (`configuration` with `threads: 2`), and the loop so a
+    /// test can inspect the engine while clients come and go.
+    func withLiveServer(_ configuration: EngineConfiguration,
+                        _ body: @Sendable (EngineLoop<EngineCore>, any TestClientProtocol) async throws -> Void) async throws {
+        let model = try Self.model.get()
+        let core = try EngineCore(model: model, configuration: configuration)
+        let loop = EngineLoop(core: core)
+        defer { loop.shutdown() }
+        let server = OpenAIServer(model: model, engine: loop, maxModelLen: core.maxModelLen,
+                                  configuration: ServerConfiguration(port: 0, servedModelNames: ["smol"]), limits: core.requestLimits)
+        try await server.makeApplication(logger: Logger(label: "test")).test(.live) { client in try await body(loop, client) }
+    }
+
     /// Many streams and non-streaming requests dropped mid-generation: every request is
     /// aborted in the engine at once and every KV block is free again.
     @Test func droppedClientsFreeEverything() async throws {
@@ -161,13 +174,7 @@ struct RawConnection {
     /// noticed from the connection, not when their first token fails to write (which took until
     /// the running request finished: seconds).
     @Test func queuedStreamsThatHangUpLeaveTheQueueAtOnce() async throws {
-        let model = try Self.model.get()
-        let core = try EngineCore(model: model, configuration: EngineConfiguration(maxModelLen: 1024, maxNumSeqs: 1, kvCacheMemory: 64 << 20, threads: 2))
-        let loop = EngineLoop(core: core)
-        defer { loop.shutdown() }
-        let server = OpenAIServer(model: model, engine: loop, maxModelLen: 1024, configuration: ServerConfiguration(port: 0, servedModelNames: ["smol"]))
-        let app = server.makeApplication(logger: Logger(label: "test"))
-        try await app.test(.live) { client in
+        try await withLiveServer(EngineConfiguration(maxModelLen: 1024, maxNumSeqs: 1, kvCacheMemory: 64 << 20, threads: 2)) { loop, client in
             let port = try #require(client.port)
             let busy = try RawConnection(port: port)
             defer { busy.hangUp() }
@@ -192,13 +199,7 @@ struct RawConnection {
     /// 20 clients send 1,500-token prompts and close 50 ms later: each costs at most one prefill
     /// chunk (the whole step budget is 128 tokens), and a short request is served meanwhile.
     @Test func longPromptsAbandonedAt50msCostAtMostAChunkEach() async throws {
-        let model = try Self.model.get()
-        let core = try EngineCore(model: model, configuration: EngineConfiguration(maxModelLen: 2048, maxNumBatchedTokens: 128, kvCacheMemory: 256 << 20, threads: 2))
-        let loop = EngineLoop(core: core)
-        defer { loop.shutdown() }
-        let server = OpenAIServer(model: model, engine: loop, maxModelLen: 2048, configuration: ServerConfiguration(port: 0, servedModelNames: ["smol"]))
-        let app = server.makeApplication(logger: Logger(label: "test"))
-        try await app.test(.live) { client in
+        try await withLiveServer(EngineConfiguration(maxModelLen: 2048, maxNumBatchedTokens: 128, kvCacheMemory: 256 << 20, threads: 2)) { loop, client in
             let port = try #require(client.port)
             var connections: [RawConnection] = []
             for i in 0..<20 {
