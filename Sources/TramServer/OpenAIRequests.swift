@@ -35,6 +35,36 @@ struct StreamOptions: Decodable {
     var include_usage: Bool?
 }
 
+/// `response_format`: only its type is read (structured outputs are not implemented yet).
+struct ResponseFormat: Decodable {
+    var type: String
+}
+
+/// `tool_choice`: "none", "auto", "required", or a named function (an object).
+enum ToolChoice: Decodable, Equatable {
+    case noCall, auto, required, named
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let s = try? c.decode(String.self) {
+            switch s {
+            case "none": self = .noCall
+            case "auto": self = .auto
+            case "required": self = .required
+            default: throw DecodingError.dataCorruptedError(in: c, debugDescription: "tool_choice must be none, auto, required or a named function")
+            }
+        } else {
+            _ = try c.decode([String: IgnoredValue].self)
+            self = .named
+        }
+    }
+}
+
+/// Any JSON value, read only to know it is there (`tools` entries reach the template raw).
+struct IgnoredValue: Decodable {
+    init(from decoder: any Decoder) throws {}
+}
+
 extension SamplingFields {
     /// The engine's parameters for an HTTP request; fields the request leaves out come from
     /// `defaults` (the model's `generation_config.json` under `--generation-config auto`), then
@@ -60,6 +90,7 @@ struct CompletionRequest: Decodable {
     var echo: Bool?
     /// Alternatives per position (0 gives only the chosen token's logprob).
     var logprobs: Int?
+    var response_format: ResponseFormat?
 }
 
 struct ChatCompletionRequest: Decodable {
@@ -101,6 +132,9 @@ struct ChatCompletionRequest: Decodable {
     var add_special_tokens: Bool?
     var logprobs: Bool?
     var top_logprobs: Int?
+    var response_format: ResponseFormat?
+    var tools: [IgnoredValue]?
+    var tool_choice: ToolChoice?
 }
 
 struct TokenizeRequest: Decodable {

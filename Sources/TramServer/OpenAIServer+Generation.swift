@@ -128,6 +128,8 @@ extension OpenAIServer {
         var logprobs: [[TokenLogprobs]]
         /// Per prompt, when prompt logprobs were computed.
         var promptLogprobs: [Int: [TokenLogprobs?]] = [:]
+        /// Per prompt: its tokens served from the prefix cache.
+        var cachedTokens = CachedTokens()
         var completionTokens: Int { tokenIDs.reduce(0) { $0 + $1.count } }
     }
 
@@ -142,6 +144,7 @@ extension OpenAIServer {
                 c.logprobs[o.choice] += o.output.logprobs
                 if let f = o.output.finish { c.finishes[o.choice] = f }
                 if let p = o.output.promptLogprobs { c.promptLogprobs[o.prompt] = p }
+                c.cachedTokens.record(o)
             }
         } catch {
             throw mapEngineError(error)
@@ -149,8 +152,38 @@ extension OpenAIServer {
         return c
     }
 
-    static func usage(prompt: Int, completion: Int) -> [String: Int] {
-        ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
+    /// Prompt tokens served from the prefix cache, per prompt (sample 0's count: the `n`
+    /// samples of a prompt share it), for `usage.prompt_tokens_details.cached_tokens`.
+    struct CachedTokens {
+        private var byPrompt: [Int: Int] = [:]
+        mutating func record(_ o: ChoiceOutput) {
+            if o.output.index == 0 { byPrompt[o.prompt] = o.output.cachedPromptTokenCount }
+        }
+        var total: Int { byPrompt.values.reduce(0, +) }
+    }
+
+    static func usage(prompt: Int, completion: Int, cached: Int) -> [String: Any] {
+        ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+         "prompt_tokens_details": ["cached_tokens": cached]]
+    }
+
+    /// Fields that ask for what Tram does not do yet get a 400 naming them instead of being
+    /// ignored: `response_format` other than text (structured outputs) and tools the model
+    /// would be expected to call (`tool_choice` other than none). `stream_options` only goes
+    /// with streaming, as in vLLM.
+    static func refuseUnsupported(stream: Bool, streamOptions: StreamOptions?, responseFormat: ResponseFormat?,
+                                  tools: [IgnoredValue]?, toolChoice: ToolChoice?) throws {
+        if streamOptions != nil, !stream {
+            throw ServerError.badRequest("Stream options can only be defined when `stream=True`.", param: "stream_options")
+        }
+        if let format = responseFormat, format.type != "text" {
+            throw ServerError.badRequest("response_format of type '\(format.type)' is not supported yet; only 'text' is", param: "response_format")
+        }
+        if let tools, !tools.isEmpty, toolChoice != .noCall {
+            throw ServerError.badRequest(
+                "tool calling is not supported yet: with tools, tool_choice must be \"none\" (the tools then only reach the chat template)",
+                param: "tool_choice")
+        }
     }
 
     /// An error that happens after the stream has started is sent as an event, as vLLM does,
@@ -175,6 +208,7 @@ extension OpenAIServer {
         // Omitted max_tokens means 16 for completions, as in vLLM and OpenAI.
         var parameters = try fields.parameters(maxTokens: body.max_tokens ?? 16, defaults: generationDefaults)
         let stream = body.stream ?? false
+        try Self.refuseUnsupported(stream: stream, streamOptions: body.stream_options, responseFormat: body.response_format, tools: nil, toolChoice: nil)
         let echo = body.echo ?? false
         parameters.logprobs = body.logprobs
         if stream, parameters.promptLogprobs != nil {
@@ -226,6 +260,7 @@ extension OpenAIServer {
                 var echoed = [Bool](repeating: !echo, count: choices)
                 var promptLogprobs: [Int: [TokenLogprobs?]] = [:]
                 var held: [Int: [ChoiceOutput]] = [:]
+                var cached = CachedTokens()
                 func chunk(_ o: ChoiceOutput, prefix: String, prefixLogprobs: [TokenLogprobs?]?) -> ByteBuffer? {
                     let text = prefix + o.output.text
                     guard !text.isEmpty || o.output.finish != nil || (wantsLogprobs && !o.output.tokenIDs.isEmpty) else { return nil }
@@ -247,6 +282,7 @@ extension OpenAIServer {
                 do {
                     for try await o in outputs {
                         completionTokens += o.output.tokenIDs.count
+                        cached.record(o)
                         if let p = o.output.promptLogprobs { promptLogprobs[o.prompt] = p }
                         var ready = [o]
                         if !echoed[o.choice] {
@@ -270,7 +306,7 @@ extension OpenAIServer {
                     if includeUsage {
                         var c = header.dictionary
                         c["choices"] = [Any]()
-                        c["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens)
+                        c["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens, cached: cached.total)
                         try await writer.write(Self.sse(c))
                     }
                 } catch {
@@ -299,7 +335,7 @@ extension OpenAIServer {
             }
             return choice
         }
-        response["usage"] = Self.usage(prompt: promptTokens, completion: c.completionTokens)
+        response["usage"] = Self.usage(prompt: promptTokens, completion: c.completionTokens, cached: c.cachedTokens.total)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: Self.jsonBytes(response)))
     }
 
@@ -316,6 +352,8 @@ extension OpenAIServer {
         let body = try decode(ChatCompletionRequest.self, from: data)
         try checkModel(body.model)
         let fields = try decode(SamplingFields.self, from: data)
+        try Self.refuseUnsupported(stream: body.stream ?? false, streamOptions: body.stream_options, responseFormat: body.response_format,
+                                   tools: body.tools, toolChoice: body.tool_choice)
         guard !body.messages.isEmpty else { throw ServerError.badRequest("messages must not be empty", param: "messages") }
         let raw = try Self.templateValue(data)
         guard case let .object(root) = raw, let messages = root["messages"] else { throw ServerError.badRequest("missing field 'messages'", param: "messages") }
@@ -356,6 +394,7 @@ extension OpenAIServer {
             let promptCount = prompt.count
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
                 var completionTokens = 0
+                var cached = CachedTokens()
                 do {
                     for i in 0..<choices {
                         var chunk = header.dictionary
@@ -364,6 +403,7 @@ extension OpenAIServer {
                     }
                     for try await o in outputs {
                         completionTokens += o.output.tokenIDs.count
+                        cached.record(o)
                         guard !o.output.text.isEmpty || o.output.finish != nil || (wantsLogprobs && !o.output.tokenIDs.isEmpty) else { continue }
                         var delta: [String: Any] = [:]
                         if !o.output.text.isEmpty { delta["content"] = o.output.text }
@@ -377,7 +417,7 @@ extension OpenAIServer {
                     if includeUsage {
                         var chunk = header.dictionary
                         chunk["choices"] = [Any]()
-                        chunk["usage"] = Self.usage(prompt: promptCount, completion: completionTokens)
+                        chunk["usage"] = Self.usage(prompt: promptCount, completion: completionTokens, cached: cached.total)
                         try await writer.write(Self.sse(chunk))
                     }
                 } catch {
@@ -397,7 +437,7 @@ extension OpenAIServer {
         if parameters.promptLogprobs != nil {
             response["prompt_logprobs"] = c.promptLogprobs[0].map { OpenAILogprobs.prompt(prompt, $0, tokenizer) } ?? NSNull()
         }
-        response["usage"] = Self.usage(prompt: prompt.count, completion: c.completionTokens)
+        response["usage"] = Self.usage(prompt: prompt.count, completion: c.completionTokens, cached: c.cachedTokens.total)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: Self.jsonBytes(response)))
     }
 }

@@ -41,6 +41,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds to let in-flight requests finish after SIGINT/SIGTERM before aborting them.")
     var shutdownTimeout = 30.0
 
+    @Flag(help: "Accepted for vLLM compatibility: usage.prompt_tokens_details.cached_tokens is always reported.")
+    var enablePromptTokensDetails = false
+
     @Option(help: "Largest request body accepted, in bytes.")
     var maxRequestBytes = 16 << 20
 

@@ -154,3 +154,59 @@ extension OpenAIServerTests {
         }
     }
 }
+
+extension OpenAIServerTests {
+    /// Fields asking for what Tram does not do yet are refused, naming the field, instead of
+    /// being silently ignored.
+    @Test func unsupportedFieldsAreRefusedNamingThem() async throws {
+        try await withServer { client in
+            let chat = #""messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1"#
+            let tools = #""tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]"#
+            let cases: [(String, String, String)] = [
+                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "stream_options": {"include_usage": true}}"#, "stream_options"),
+                ("/v1/chat/completions", #"{\#(chat), "stream": false, "stream_options": {"include_usage": true}}"#, "stream_options"),
+                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "response_format": {"type": "json_object"}}"#, "response_format"),
+                ("/v1/chat/completions", #"{\#(chat), "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}}"#, "response_format"),
+                ("/v1/chat/completions", #"{\#(chat), \#(tools)}"#, "tool_choice"),
+                ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": "auto"}"#, "tool_choice"),
+                ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": "required"}"#, "tool_choice"),
+                ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": {"type": "function", "function": {"name": "f"}}}"#, "tool_choice"),
+            ]
+            for (uri, body, param) in cases {
+                let (status, object) = try await Self.post(client, uri, body)
+                #expect(status == .badRequest, "\(body)")
+                #expect(Self.error(object).param == param, "\(body): \(Self.error(object).message)")
+            }
+            #expect(Self.error(try await Self.post(client, "/v1/completions", cases[0].1).1).message == "Stream options can only be defined when `stream=True`.")
+            // What is supported still works: text format, tools with tool_choice none, stream_options with stream.
+            for body in [#"{\#(chat), "response_format": {"type": "text"}}"#, #"{\#(chat), \#(tools), "tool_choice": "none"}"#,
+                         #"{\#(chat), "stream": true, "stream_options": {"include_usage": true}}"#] {
+                let (status, _) = try await Self.post(client, "/v1/chat/completions", body)
+                #expect(status == .ok, "\(body)")
+            }
+        }
+    }
+
+    /// `usage.prompt_tokens_details.cached_tokens` counts prompt tokens served from the prefix
+    /// cache, in plain and streamed responses.
+    @Test func usageReportsCachedPromptTokens() async throws {
+        try await withServer { client in
+            let prompt = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 8)
+            func cached(_ object: [String: Any]) -> Int? {
+                ((object["usage"] as? [String: Any])?["prompt_tokens_details"] as? [String: Any])?["cached_tokens"] as? Int
+            }
+            let body = #"{"prompt": "\#(prompt)", "max_tokens": 1}"#
+            let (_, first) = try await Self.post(client, "/v1/completions", body)
+            #expect(cached(first) == 0)
+            let (_, second) = try await Self.post(client, "/v1/completions", body)
+            let promptTokens = try #require((second["usage"] as? [String: Any])?["prompt_tokens"] as? Int)
+            let hit = try #require(cached(second))
+            // Every full 16-token block but the one holding the last prompt token.
+            #expect(hit == (promptTokens - 1) / 16 * 16 && hit > 0, "\(hit) of \(promptTokens)")
+            let streamed = try await client.execute(uri: "/v1/completions", method: .post, body: ByteBuffer(string:
+                #"{"prompt": "\#(prompt)", "max_tokens": 1, "stream": true, "stream_options": {"include_usage": true}}"#))
+            let text = String(buffer: streamed.body)
+            #expect(text.contains(#""cached_tokens":\#(hit)"#), "\(text.suffix(300))")
+        }
+    }
+}

@@ -45,7 +45,7 @@ import TramTestSupport
                                                         body: ByteBuffer(string: body)) { response in
                 #expect(response.status == .ok)
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
-                return try #require((object["usage"] as? [String: Int])?["prompt_tokens"])
+                return try #require(usageCounts(object)?["prompt_tokens"])
             }
             let after = try await Self.scrape(client)
             for line in [

@@ -7,6 +7,11 @@ import TramModels
 import TramServer
 import TramTestSupport
 
+/// A response's `usage` token counts (`prompt_tokens_details` left out).
+func usageCounts(_ object: [String: Any]?) -> [String: Int]? {
+    (object?["usage"] as? [String: Any])?.compactMapValues { $0 as? Int }
+}
+
 /// The HTTP surface with the real model behind it.
 @Suite(.serialized) struct OpenAIServerTests {
     static let model: Result<LoadedModel, any Error> = Result { try ModelLoader.load(path: TestResources.realModelPath()) }
@@ -60,7 +65,7 @@ import TramTestSupport
                 let message = try #require(choice["message"] as? [String: Any])
                 #expect(message["content"] as? String == "The capital of Germany is Berlin.")
                 #expect(choice["finish_reason"] as? String == "stop")
-                let usage = try #require(object["usage"] as? [String: Int])
+                let usage = try #require(usageCounts(object))
                 #expect(usage["total_tokens"] == (usage["prompt_tokens"] ?? 0) + (usage["completion_tokens"] ?? 0))
             }
         }
@@ -77,7 +82,7 @@ import TramTestSupport
                 let chunks = try events.dropLast().map { try Self.object(ByteBuffer(string: String($0.dropFirst(6)))) }
                 let joined = chunks.compactMap { ($0["choices"] as? [[String: Any]])?.first?["text"] as? String }.joined()
                 #expect(joined.hasPrefix(" Paris"))
-                let usage = try #require(chunks.last?["usage"] as? [String: Int])
+                let usage = try #require(usageCounts(chunks.last))
                 #expect(usage["completion_tokens"] == 5 && usage["prompt_tokens"] == 5)
                 #expect((chunks.last?["choices"] as? [Any])?.isEmpty == true)
             }
