@@ -1,5 +1,12 @@
-// CPU feature detection, the pool's futex, and the (type, ISA) → tile kernel table.
+// CPU feature detection, the pool's futex, thread names, and the (type, ISA) → tile kernel table.
+#if defined(__linux__)
+#define _GNU_SOURCE
+#endif
 #include "internal.h"
+#include <stdio.h>
+#if defined(__linux__) || defined(__APPLE__)
+#include <pthread.h>
+#endif
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -19,6 +26,18 @@ int ctram_best_isa(void) {
         return CTRAM_ISA_AVX2;
 #endif
     return CTRAM_ISA_SCALAR;
+}
+
+void ctram_set_thread_name(const char *name) {
+#if defined(__linux__)
+    char truncated[16];
+    snprintf(truncated, sizeof truncated, "%s", name);  // the kernel keeps 15 bytes
+    pthread_setname_np(pthread_self(), truncated);
+#elif defined(__APPLE__)
+    pthread_setname_np(name);
+#else
+    (void)name;
+#endif
 }
 
 void ctram_cpu_relax(void) {

@@ -28,7 +28,8 @@ public final class ThreadPool: @unchecked Sendable {
     private let core: Core
     private let exited = DispatchGroup()
 
-    public init(threadCount: Int) {
+    /// - Parameter name: the workers' thread names are `name-1`, `name-2`, … (as `top -H` shows them).
+    public init(threadCount: Int, name: String = "tram-kernel") {
         precondition(threadCount >= 1, "a pool needs at least the calling thread")
         self.threadCount = threadCount
         let core = Core()
@@ -37,11 +38,14 @@ public final class ThreadPool: @unchecked Sendable {
             exited.enter()
             let exited = self.exited
             // Workers hold the core, never the pool, so dropping the pool stops them.
+            let threadName = "\(name)-\(index)"
             let thread = Thread {
+                // Foundation's `Thread.name` does not reach the OS on Linux.
+                ctram_set_thread_name(threadName)
                 core.workerLoop(thread: index)
                 exited.leave()
             }
-            thread.name = "tram-kernel-\(index)"
+            thread.name = threadName
             thread.stackSize = 1 << 20
             thread.start()
         }

@@ -32,10 +32,42 @@ func parallelForRunsEveryIndexOnce(threads: Int) {
     }
 }
 
+/// Dropping a pool stops and joins its workers: while a pool lives its two workers exist, and
+/// once it is gone none is left, 20 times over (threads are found by name in /proc, so a pool
+/// that leaked its threads fails).
 @Test func poolShutsDown() {
+    func workers() -> Int {
+        #if os(Linux)
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { task in
+            let comm = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
+            return comm.hasPrefix("tram-shutdown-")
+        }.count
+        #else
+        return 0
+        #endif
+    }
     for _ in 0..<20 {
-        let pool = ThreadPool(threadCount: 3)
-        pool.parallelFor(10) { _ in }
+        var hits = [Int](repeating: 0, count: 10)
+        do {
+            let pool = ThreadPool(threadCount: 3, name: "tram-shutdown")
+            hits.withUnsafeMutableBufferPointer { h in
+                let base = h.baseAddress!
+                pool.parallelFor(10) { base[$0] += 1 }
+            }
+            #if os(Linux)
+            // Thread names are set as each worker starts.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while workers() < 2, ContinuousClock.now < deadline { usleep(1000) }
+            #expect(workers() == 2)
+            #endif
+        }
+        #expect(hits == [Int](repeating: 1, count: 10))
+        // The pool's deinit returns once each worker has left its loop; the OS thread ends
+        // right after.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while workers() > 0, ContinuousClock.now < deadline { usleep(1000) }
+        #expect(workers() == 0, "a dropped pool's workers have exited")
     }
 }
 

@@ -131,6 +131,8 @@ static inline _Bool ctram_atomic_cas_u64(uint64_t *p, uint64_t expected, uint64_
 }
 /// A CPU hint inside spin loops (PAUSE on x86, YIELD on ARM).
 void ctram_cpu_relax(void);
+/// Names the calling thread as the OS shows it (`top -H`, /proc/…/comm; 15 bytes kept on Linux).
+void ctram_set_thread_name(const char *name);
 /// Sleeps while *addr == expected (or spuriously). Linux futex; elsewhere a short sleep.
 void ctram_futex_wait(uint32_t *addr, uint32_t expected);
 /// Wakes every thread sleeping on addr.
