@@ -43,13 +43,18 @@ let package = Package(
             swiftSettings: upcoming + cpuLevel + [.unsafeFlags(["-Ounchecked"])]
         ),
         .target(name: "TramFormats", swiftSettings: upcoming),
+        // The seeded generator shared by sampling and the benchmark's datasets.
+        .target(name: "TramRandom", swiftSettings: upcoming),
         .target(name: "TramTokenizer", swiftSettings: upcoming),
         .target(name: "TramTemplate", swiftSettings: upcoming),
         .target(name: "TramChat", dependencies: ["TramTemplate"], swiftSettings: upcoming),
+        // Request bodies (HTTP, `tram generate --input` lines) → engine requests: the input
+        // processor's room.
+        .target(name: "TramInput", dependencies: ["TramEngine"], swiftSettings: upcoming),
         .target(
             name: "TramServer",
             dependencies: [
-                "TramEngine", "TramModels", "TramTokenizer", "TramChat",
+                "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -67,7 +72,7 @@ let package = Package(
         .target(
             name: "TramEngine",
             dependencies: [
-                "TramModels", "TramTokenizer", "TramKernels",
+                "TramModels", "TramTokenizer", "TramKernels", "TramRandom",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -76,7 +81,7 @@ let package = Package(
         .target(
             name: "TramBench",
             dependencies: [
-                "TramModels", "TramTokenizer", "TramEngine",
+                "TramTokenizer", "TramRandom",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -86,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "tram",
             dependencies: [
-                "TramBench", "TramServer", "TramEngine", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels",
+                "TramBench", "TramServer", "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels", "TramRandom",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -97,12 +102,12 @@ let package = Package(
         // Replaces malloc in the test executable to count allocations (AllocationCounter).
         .target(name: "CTramAllocationCounter", path: "Tests/CTramAllocationCounter"),
         .target(
-            name: "TramTestSupport", dependencies: ["TramModels", "TramKernels", "CTramAllocationCounter"],
+            name: "TramTestSupport", dependencies: ["TramModels", "TramKernels", "TramEngine", "CTramAllocationCounter"],
             path: "Tests/TramTestSupport", swiftSettings: upcoming
         ),
         .testTarget(name: "TramKernelsTests", dependencies: ["TramKernels", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramFormatsTests", dependencies: ["TramFormats", "TramTestSupport"], swiftSettings: upcoming),
-        .testTarget(name: "TramEngineTests", dependencies: ["TramEngine", "TramModels", "TramKernels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "TramEngineTests", dependencies: ["TramEngine", "TramModels", "TramKernels", "TramTokenizer", "TramRandom", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramTemplateTests", dependencies: ["TramTemplate", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(
             name: "TramServerTests",
@@ -115,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "TramBenchTests",
             dependencies: [
-                "TramBench", "TramServer", "TramEngine", "TramModels", "TramTokenizer", "TramTestSupport",
+                "TramBench", "TramServer", "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -1,4 +1,4 @@
-import TramEngine
+import TramRandom
 
 /// What a run produced: one output per request, in request order, and the wall time from the
 /// first scheduled send to the last response.

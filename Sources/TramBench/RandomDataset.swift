@@ -1,4 +1,4 @@
-import TramEngine
+import TramRandom
 package import TramTokenizer
 
 /// One prompt to send, with the token counts the server should report for it.

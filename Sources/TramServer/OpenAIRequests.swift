@@ -1,5 +1,6 @@
 import Foundation
 import TramEngine
+import TramInput
 import TramModels
 
 /// `prompt` of /v1/completions: a string, a list of strings, token ids, or a list of token-id lists.

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import TramEngine
+import TramInput
 import TramModels
 import TramTemplate
 import TramTokenizer

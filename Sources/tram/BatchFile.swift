@@ -1,5 +1,6 @@
 import Foundation
 import TramEngine
+import TramInput
 
 /// One line of a `tram generate --input` JSONL file: a prompt (text, token ids, or chat
 /// messages) and its own sampling fields, spelled as in vLLM's and OpenAI's APIs.

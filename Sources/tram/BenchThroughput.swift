@@ -1,3 +1,4 @@
+import TramRandom
 import ArgumentParser
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import TramRandom
 import Foundation
 import Testing
 import TramEngine

@@ -1,3 +1,5 @@
+public import TramEngine
+
 /// The sampling fields of a request body under their OpenAI and vLLM wire names, shared by the
 /// HTTP server and `tram generate --input` so that both read a request the same way.
 /// Absent fields leave the base parameters alone.

@@ -1,11 +1,11 @@
+public import TramEngine
 public import TramKernels
 public import TramModels
 import TramTokenizer
 
 /// Generates one sequence at a time over a paged KV cache whose blocks it owns outright
-/// (block table 0, 1, 2 …). It is the single-stream path `tram generate` uses until the
-/// continuous-batching engine schedules many sequences over a shared block pool; it already
-/// drives the model through the same `ForwardBatch` interface.
+/// (block table 0, 1, 2 …): a single-stream reference path for tests, driving the model through
+/// the same `ModelRunner` and `ForwardBatch` interface as the continuous-batching engine.
 public final class SequenceGenerator {
     public let model: LoadedModel
     public let context: KernelContext

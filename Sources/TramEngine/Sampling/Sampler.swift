@@ -1,3 +1,4 @@
+package import TramRandom
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
