@@ -30,11 +30,6 @@ public final class SequenceGenerator {
                                                                 dtype: kvCacheDType ?? model.model.defaultKVCacheDType), context: context)
     }
 
-    /// Why generation stopped.
-    public enum FinishReason: String, Sendable {
-        case stop, length
-    }
-
     public struct Result: Sendable {
         public var tokenIDs: [Int]
         public var text: String

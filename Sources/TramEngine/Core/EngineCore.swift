@@ -135,10 +135,6 @@ public final class EngineCore: EngineCoreProtocol {
             seedCounter &+= 1
             p.seed = seedCounter
         }
-        // Stop tokens the scheduler checks: EOS ids (unless ignored) and stop_token_ids, with the
-        // same min_tokens rule the detokenizer applies, so both agree on where a request ends.
-        var stopIDs = Set(p.stopTokenIDs.map { Int32($0) })
-        if !p.ignoreEOS { stopIDs.formUnion(model.eosTokenIDs.map { Int32($0) }) }
         // Prompt logprobs need every prompt row computed: such requests skip the prefix cache.
         let salt = p.promptLogprobs != nil ? "prompt-logprobs:\(id)" : request.cacheSalt
         var ids: [RequestID] = []
@@ -147,10 +143,10 @@ public final class EngineCore: EngineCoreProtocol {
             let rid = RequestID(index == 0 ? id : "\(id)#\(index)")
             var sp = p
             if let seed = p.seed { sp.seed = seed &+ UInt64(index) }
+            // The scheduler owns token-level stops (EOS, stop ids, max_tokens, the context).
             let sr = SchedulerRequest(
-                id: rid, promptTokenIDs: prompt.map { Int32($0) }, maxTokens: maxTokens, minTokens: p.minTokens,
-                stopTokenIDs: stopIDs, priority: request.priority, cacheSalt: salt,
-                forkParent: index == 0 ? nil : RequestID(id))
+                id: rid, promptTokenIDs: prompt.map { Int32($0) }, parameters: p, eosTokenIDs: model.eosTokenIDs, maxTokens: maxTokens,
+                priority: request.priority, cacheSalt: salt, forkParent: index == 0 ? nil : RequestID(id))
             do {
                 try scheduler.addRequest(sr)
             } catch {
@@ -161,7 +157,7 @@ public final class EngineCore: EngineCoreProtocol {
             ids.append(rid)
             samples[rid] = SampleState(
                 parent: id, index: index, sampler: Sampler(parameters: sp, eosTokenIDs: model.eosTokenIDs),
-                detokenizer: IncrementalDetokenizer(tokenizer: model.tokenizer, parameters: sp, eosTokenIDs: model.eosTokenIDs, maxTokens: maxTokens),
+                detokenizer: IncrementalDetokenizer(tokenizer: model.tokenizer, parameters: sp),
                 wantsPenaltyHistory: sp.hasPenalties, promptTokenIDs: sp.hasPenalties ? prompt : [],
                 promptLogprobs: index == 0 && p.promptLogprobs != nil ? [nil] : nil,
                 timing: SampleTiming(arrival: request.arrivalTime, queued: now, promptTokens: prompt.count))
@@ -302,21 +298,27 @@ public final class EngineCore: EngineCoreProtocol {
             guard let state = samples[update.id] else { continue }
             var text = ""
             var finish: Finish?
-            for token in update.newTokenIDs {
-                let delta = state.detokenizer.append(Int(token))
+            // The scheduler's verdict belongs to the last token; the detokenizer may still end
+            // the request earlier on a stop string.
+            let scheduled = update.finish
+            for (i, token) in update.newTokenIDs.enumerated() {
+                let delta = state.detokenizer.append(Int(token), finish: i == update.newTokenIDs.count - 1 ? scheduled : nil)
                 text += delta.text
-                if let f = delta.finish { finish = f }
+                if let f = delta.finish {
+                    finish = f
+                    break
+                }
             }
             if collectsIterationStatistics {
                 stepGeneratedTokens += update.newTokenIDs.count
                 state.timing.produced(update.newTokenIDs.count, at: now, into: &iteration)
             }
             if finish != nil, update.finishReason == nil { stopStringFinished.append(update.id) }
-            if finish == nil, let reason = update.finishReason {
-                // The scheduler ended it (length at max_model_len, abort): close the text too.
+            if finish == nil, let scheduled {
+                // Finished without a token to carry it (not produced by updateFromOutput today):
+                // close the text too.
                 text += state.detokenizer.abort().text
-                finish = Finish(reason: reason == .length ? .length : reason == .stop ? .stop : .abort,
-                                stopReason: update.stopTokenID.map { .tokenID(Int($0)) })
+                finish = scheduled
             }
             var promptLogprobs: [TokenLogprobs?]?
             if !state.reportedPromptLogprobs, let p = state.promptLogprobs, !update.newTokenIDs.isEmpty || finish != nil {

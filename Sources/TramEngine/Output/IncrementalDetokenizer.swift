@@ -1,17 +1,18 @@
 public import TramTokenizer
 
-/// One request's output side: takes each sampled token id, decides whether the request is
-/// finished, and returns the text to stream. It owns the request's streaming decoder (which
-/// never emits half a UTF-8 character) and its stop checks, in vLLM's order
-/// (`vllm/v1/core/sched/utils.py check_stop`, `vllm/v1/engine/detokenizer.py`):
+/// One request's output side: takes each sampled token id with the scheduler's verdict on it,
+/// and returns the text to stream. It owns the request's streaming decoder (which never emits
+/// half a UTF-8 character), stop strings and hold-back — and nothing else: token-level stops
+/// (EOS, stop token ids, `max_tokens`, the context) are the scheduler's
+/// (`SchedulerRequest.stop`, vLLM's `check_stop`), handed in with the token. As in vLLM's
+/// `vllm/v1/engine/detokenizer.py`:
 ///
-/// 1. while the output has fewer than `minTokens` tokens nothing stops it (but `maxTokens`);
-/// 2. EOS (unless `ignoreEOS`) → `.stop`, no stop reason; a `stopTokenIDs` member → `.stop`
-///    with the id. The stop token's text is not decoded unless `includeStopStrInOutput`;
-/// 3. `maxTokens` reached → `.length`;
-/// 4. stop strings, searched only in text decoded after the first `minTokens` tokens, matched
-///    across token boundaries; a match wins over 2 and 3, truncates the output before the
-///    string (or after it with `includeStopStrInOutput`) and stops with the string.
+/// 1. a token the scheduler stopped on (EOS or a stop token id, `.stop`) is not decoded unless
+///    `includeStopStrInOutput`; one that hit a length limit (`.length`) is;
+/// 2. stop strings are searched only in text decoded after the first `minTokens` tokens,
+///    matched across token boundaries; a match wins over the scheduler's verdict, truncates the
+///    output before the string (or after it with `includeStopStrInOutput`) and stops with the
+///    string (the engine then tells the scheduler).
 ///
 /// Streaming holds back the shortest tail that could still grow into a stop string:
 ///
@@ -22,9 +23,6 @@ public import TramTokenizer
 /// `text` is the final output text.
 public struct IncrementalDetokenizer: Sendable {
     public let parameters: SamplingParameters
-    private let eosTokenIDs: Set<Int>
-    private let stopTokenIDs: Set<Int>
-    private let maxTokens: Int
     private let stops: StopStrings
     private var decoder: StreamingDecoder
     /// [decoded output] in code points; truncated when a stop string matches.
@@ -34,16 +32,8 @@ public struct IncrementalDetokenizer: Sendable {
     public private(set) var outputTokenIDs: [Int] = []
     public private(set) var finish: Finish?
 
-    /// - Parameters:
-    ///   - eosTokenIDs: the model's EOS ids (tokenizer and generation_config).
-    ///   - maxTokens: the output limit the caller resolved (e.g. `parameters.maxTokens` capped by
-    ///     the room left in the context); nil takes `parameters.maxTokens`, and nil there means
-    ///     no limit here.
-    public init(tokenizer: Tokenizer, parameters: SamplingParameters, eosTokenIDs: Set<Int>, maxTokens: Int? = nil) {
+    public init(tokenizer: Tokenizer, parameters: SamplingParameters) {
         self.parameters = parameters
-        self.eosTokenIDs = parameters.ignoreEOS ? [] : eosTokenIDs
-        stopTokenIDs = Set(parameters.stopTokenIDs)
-        self.maxTokens = maxTokens ?? parameters.maxTokens ?? Int.max
         stops = StopStrings(parameters.stop)
         decoder = tokenizer.makeStreamingDecoder(skipSpecialTokens: parameters.skipSpecialTokens)
     }
@@ -55,23 +45,17 @@ public struct IncrementalDetokenizer: Sendable {
 
     /// Adds one sampled token; returns the text that may now be streamed and, when this token
     /// ends the request, the finish.
-    public mutating func append(_ tokenID: Int) -> OutputDelta {
+    /// - Parameter scheduled: the scheduler's verdict on this token (`.stop` for EOS or a stop
+    ///   token id, `.length` for a length limit), nil when the request goes on.
+    public mutating func append(_ tokenID: Int, finish scheduled: Finish?) -> OutputDelta {
         precondition(finish == nil, "append after the request finished")
         outputTokenIDs.append(tokenID)
         let count = outputTokenIDs.count
-        var end: Finish?
-        if count >= parameters.minTokens {
-            if eosTokenIDs.contains(tokenID) {
-                end = Finish(reason: .stop)
-            } else if stopTokenIDs.contains(tokenID) {
-                end = Finish(reason: .stop, stopReason: .tokenID(tokenID))
-            }
-        }
+        var end = scheduled
         let before = scalars.count
-        if end == nil || parameters.includeStopStrInOutput {
+        if end?.reason != .stop || parameters.includeStopStrInOutput {
             scalars.append(contentsOf: decoder.push(tokenID).unicodeScalars)
         }
-        if end == nil, count >= maxTokens { end = Finish(reason: .length) }
         if end != nil { scalars.append(contentsOf: decoder.flush().unicodeScalars) }
         if !stops.isEmpty, count > parameters.minTokens, let match = stops.firstMatch(in: scalars, endingAfter: before) {
             let cut = match.start + (parameters.includeStopStrInOutput ? stops.strings[match.which].count : 0)

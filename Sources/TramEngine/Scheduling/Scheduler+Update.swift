@@ -5,15 +5,23 @@ extension Scheduler {
         /// Tokens generated this step (after any stop token, nothing). // [0...sampled]
         package var newTokenIDs: [Int32]
         /// Set when the request finished this step; its blocks are already freed.
-        package var finishReason: SchedulerRequest.FinishReason?
+        package var finishReason: FinishReason?
         /// The EOS or stop token id that finished it (included in `newTokenIDs`).
         package var stopTokenID: Int32?
+        /// Whether `stopTokenID` is an EOS id.
+        package var stoppedByEOS: Bool
 
-        package init(id: RequestID, newTokenIDs: [Int32], finishReason: SchedulerRequest.FinishReason?, stopTokenID: Int32?) {
+        package init(id: RequestID, newTokenIDs: [Int32], finishReason: FinishReason?, stopTokenID: Int32?, stoppedByEOS: Bool = false) {
             self.id = id
             self.newTokenIDs = newTokenIDs
             self.finishReason = finishReason
             self.stopTokenID = stopTokenID
+            self.stoppedByEOS = stoppedByEOS
+        }
+
+        /// The finish as the client sees it (see `SchedulerRequest.TokenStop.finish`).
+        package var finish: Finish? {
+            finishReason.map { SchedulerRequest.TokenStop(reason: $0, token: stopTokenID, isEOS: stoppedByEOS).finish }
         }
     }
 
@@ -39,11 +47,11 @@ extension Scheduler {
             }
             var update = RequestUpdate(id: item.id, newTokenIDs: [], finishReason: nil, stopTokenID: nil)
             for token in sampledTokens[item.id] ?? [] {
-                request.appendOutputToken(token)
                 update.newTokenIDs.append(token)
-                if let stop = request.stopReason(maxModelLen: config.maxModelLen) {
+                if let stop = request.append(token, maxModelLen: config.maxModelLen) {
                     update.finishReason = stop.reason
                     update.stopTokenID = stop.token
+                    update.stoppedByEOS = stop.isEOS
                     break
                 }
             }

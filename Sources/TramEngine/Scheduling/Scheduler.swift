@@ -147,7 +147,7 @@ package struct Scheduler: Sendable {
     /// (`.stop`), a cancelled client (`.abort`). Unknown or already finished ids are ignored.
     /// Returns an update (no new tokens, the given reason) for each request actually finished.
     @discardableResult
-    package mutating func finishRequests(_ ids: some Sequence<RequestID>, reason: SchedulerRequest.FinishReason) -> [RequestUpdate] {
+    package mutating func finishRequests(_ ids: some Sequence<RequestID>, reason: FinishReason) -> [RequestUpdate] {
         var updates: [RequestUpdate] = []
         for id in ids where requests[id] != nil {
             finish(id)

@@ -1,5 +1,7 @@
-/// One request as the scheduler sees it: token ids, progress, and the stop conditions the
-/// scheduler itself checks (stop strings are the detokenizer's, reported via `finishRequests`).
+/// One request as the scheduler sees it: token ids, progress, and its token-level stop
+/// conditions — EOS, stop token ids, `max_tokens`, `max_model_len` — which the scheduler alone
+/// decides, as vLLM's `check_stop` does. Stop strings are the detokenizer's (text-level),
+/// reported back via `Scheduler.finishRequests`.
 ///
 /// Progress over the request's tokens (prompt, then output):
 ///
@@ -29,16 +31,6 @@ package struct SchedulerRequest: Sendable {
         case finished(FinishReason)
     }
 
-    /// Why a request finished (OpenAI `finish_reason`, plus aborts).
-    package enum FinishReason: String, Sendable, Equatable {
-        /// EOS, a stop token id, or a stop string.
-        case stop
-        /// `maxTokens` or `maxModelLen` reached.
-        case length
-        /// Cancelled by the client or the engine.
-        case abort
-    }
-
     package let id: RequestID
     /// Prompt then output token ids. // [numTokens]
     package private(set) var tokenIDs: [Int32]
@@ -47,8 +39,9 @@ package struct SchedulerRequest: Sendable {
     package let maxTokens: Int
     /// Stop tokens (EOS and `stopTokenIDs`) are ignored until this many tokens are generated.
     package let minTokens: Int
-    package let eosTokenID: Int32?
-    package let ignoreEOS: Bool
+    /// The model's EOS ids; empty with `ignore_eos`. A stop on one has no `stop_reason`.
+    package let eosTokenIDs: Set<Int32>
+    /// `stop_token_ids`: a stop on one reports the id as `stop_reason`.
     package let stopTokenIDs: Set<Int32>
     /// Smaller runs first under `.priority`.
     package let priority: Int
@@ -64,7 +57,7 @@ package struct SchedulerRequest: Sendable {
 
     package init(
         id: RequestID, promptTokenIDs: [Int32], maxTokens: Int, minTokens: Int = 0,
-        eosTokenID: Int32? = nil, ignoreEOS: Bool = false, stopTokenIDs: Set<Int32> = [],
+        eosTokenIDs: Set<Int32> = [], stopTokenIDs: Set<Int32> = [],
         priority: Int = 0, cacheSalt: String? = nil, forkParent: RequestID? = nil
     ) {
         self.id = id
@@ -72,8 +65,7 @@ package struct SchedulerRequest: Sendable {
         numPromptTokens = promptTokenIDs.count
         self.maxTokens = maxTokens
         self.minTokens = minTokens
-        self.eosTokenID = eosTokenID
-        self.ignoreEOS = ignoreEOS
+        self.eosTokenIDs = eosTokenIDs
         self.stopTokenIDs = stopTokenIDs
         self.priority = priority
         self.cacheSalt = cacheSalt
@@ -86,17 +78,42 @@ package struct SchedulerRequest: Sendable {
     package var promptTokenIDs: ArraySlice<Int32> { tokenIDs[..<numPromptTokens] }
     package var outputTokenIDs: ArraySlice<Int32> { tokenIDs[numPromptTokens...] }
 
-    mutating func appendOutputToken(_ token: Int32) {
+    /// A request for `parameters` (the production mapping, shared by the engine and the tests):
+    /// EOS ids apply unless `ignore_eos`, `stop_token_ids` as given.
+    package init(id: RequestID, promptTokenIDs: [Int32], parameters p: SamplingParameters, eosTokenIDs: Set<Int>, maxTokens: Int,
+                 priority: Int = 0, cacheSalt: String? = nil, forkParent: RequestID? = nil) {
+        self.init(id: id, promptTokenIDs: promptTokenIDs, maxTokens: maxTokens, minTokens: p.minTokens,
+                  eosTokenIDs: p.ignoreEOS ? [] : Set(eosTokenIDs.map { Int32($0) }), stopTokenIDs: Set(p.stopTokenIDs.map { Int32($0) }),
+                  priority: priority, cacheSalt: cacheSalt, forkParent: forkParent)
+    }
+
+    /// Why a request ends on its newest token.
+    package struct TokenStop: Sendable, Equatable {
+        package var reason: FinishReason
+        /// The EOS or stop token id that ended it (nil for `.length`).
+        package var token: Int32?
+        /// Whether `token` is an EOS id (no `stop_reason` then, as in vLLM).
+        package var isEOS: Bool
+
+        /// As the client sees it: `stop_reason` is the stop token id, nil for EOS and length.
+        package var finish: Finish {
+            Finish(reason: reason, stopReason: reason == .stop && !isEOS ? token.map { .tokenID(Int($0)) } : nil)
+        }
+    }
+
+    /// Appends a sampled token and decides whether the request ends on it.
+    package mutating func append(_ token: Int32, maxModelLen: Int) -> TokenStop? {
         tokenIDs.append(token)
+        return stop(maxModelLen: maxModelLen)
     }
 
     /// The reason to finish after the newest output token, if any (vLLM `check_stop`): length
     /// limits first, then — once `minTokens` are out — EOS unless ignored, then stop token ids.
-    func stopReason(maxModelLen: Int) -> (reason: FinishReason, token: Int32?)? {
-        if numTokens >= maxModelLen || numOutputTokens >= maxTokens { return (.length, nil) }
+    func stop(maxModelLen: Int) -> TokenStop? {
+        if numTokens >= maxModelLen || numOutputTokens >= maxTokens { return TokenStop(reason: .length, token: nil, isEOS: false) }
         guard numOutputTokens >= minTokens, let last = tokenIDs.last, numOutputTokens > 0 else { return nil }
-        if !ignoreEOS, last == eosTokenID { return (.stop, last) }
-        if stopTokenIDs.contains(last) { return (.stop, last) }
+        if eosTokenIDs.contains(last) { return TokenStop(reason: .stop, token: last, isEOS: true) }
+        if stopTokenIDs.contains(last) { return TokenStop(reason: .stop, token: last, isEOS: false) }
         return nil
     }
 }

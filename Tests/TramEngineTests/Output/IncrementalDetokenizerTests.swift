@@ -15,12 +15,15 @@ import TramTokenizer
         var joined: String { deltas.joined() }
     }
 
+    /// Feeds `ids` as the engine does: the scheduler's request (built from `p` by the production
+    /// mapping) decides token-level stops, the detokenizer gets each token with that verdict.
     func run(_ ids: [Int], _ p: SamplingParameters, eos: Set<Int> = [0], maxTokens: Int? = nil) throws -> Run {
         let tokenizer = try SmolLM2Tokenizer.get()
-        var d = IncrementalDetokenizer(tokenizer: tokenizer, parameters: p, eosTokenIDs: eos, maxTokens: maxTokens)
+        var d = IncrementalDetokenizer(tokenizer: tokenizer, parameters: p)
+        var request = SchedulerRequest(id: "t", promptTokenIDs: [1], parameters: p, eosTokenIDs: eos, maxTokens: maxTokens ?? p.maxTokens ?? Int.max)
         var r = Run()
         for (i, id) in ids.enumerated() {
-            let delta = d.append(id)
+            let delta = d.append(id, finish: request.append(Int32(id), maxModelLen: Int.max)?.finish)
             r.deltas.append(delta.text)
             r.decodedSoFar.append(tokenizer.decode(Array(ids[...i]), skipSpecialTokens: p.skipSpecialTokens))
             if let f = delta.finish {
@@ -146,9 +149,9 @@ import TramTokenizer
 
     @Test func abortReleasesTheHeldTail() throws {
         let tokenizer = try SmolLM2Tokenizer.get()
-        var d = IncrementalDetokenizer(tokenizer: tokenizer, parameters: SamplingParameters(stop: ["\n\nUser:"]), eosTokenIDs: [0])
+        var d = IncrementalDetokenizer(tokenizer: tokenizer, parameters: SamplingParameters(stop: ["\n\nUser:"]))
         var streamed = ""
-        for id in try encode("Done.\n\n") { streamed += d.append(id).text }
+        for id in try encode("Done.\n\n") { streamed += d.append(id, finish: nil).text }
         #expect(streamed == "Done.")
         let end = d.abort()
         #expect(end.text == "\n\n" && end.finish == Finish(reason: .abort))

@@ -31,7 +31,7 @@ import TramEngine
         var s = Scheduler(config: config)
         let systemPrompts: [[Int32]] = (0..<3).map { i in tokens(Int.random(in: 1...20, using: &rng), from: Int32(100 * (i + 1))) }
         var clients: [RequestID: Client] = [:]
-        var finished: [RequestID: (client: Client, reason: SchedulerRequest.FinishReason)] = [:]
+        var finished: [RequestID: (client: Client, reason: FinishReason)] = [:]
         var nextID = 0
 
         func addRandomRequest() throws {
@@ -47,8 +47,8 @@ import TramEngine
             }
             let request = SchedulerRequest(
                 id: id, promptTokenIDs: prompt, maxTokens: Int.random(in: 1...24, using: &rng),
-                minTokens: Int.random(in: 0...3, using: &rng), eosTokenID: Bool.random(using: &rng) ? 0 : nil,
-                ignoreEOS: Int.random(in: 0..<4, using: &rng) == 0,
+                minTokens: Int.random(in: 0...3, using: &rng),
+                eosTokenIDs: { let eos: Set<Int32> = Bool.random(using: &rng) ? [0] : []; return Int.random(in: 0..<4, using: &rng) == 0 ? [] : eos }(),
                 stopTokenIDs: Bool.random(using: &rng) ? [1] : [], priority: Int.random(in: 0...3, using: &rng),
                 cacheSalt: Int.random(in: 0..<6, using: &rng) == 0 ? "salt" : nil, forkParent: forkParent)
             try s.addRequest(request)
@@ -105,7 +105,7 @@ import TramEngine
             }
             // Stop strings found by a detokenizer, and aborts, at any time.
             if Int.random(in: 0..<25, using: &rng) == 0, let id = clients.keys.randomElement(using: &rng) {
-                let reason: SchedulerRequest.FinishReason = Bool.random(using: &rng) ? .stop : .abort
+                let reason: FinishReason = Bool.random(using: &rng) ? .stop : .abort
                 #expect(s.finishRequests([id], reason: reason).map(\.finishReason) == [reason])
                 finished[id] = (clients.removeValue(forKey: id)!, reason)
             }
@@ -122,7 +122,7 @@ import TramEngine
     }
 
     /// The finish reason agrees with what the client received.
-    func check(_ client: Client, reason: SchedulerRequest.FinishReason, stopToken: Int32?, maxModelLen: Int,
+    func check(_ client: Client, reason: FinishReason, stopToken: Int32?, maxModelLen: Int,
                sourceLocation: SourceLocation = #_sourceLocation) {
         let r = client.request
         let total = r.numPromptTokens + client.received.count
@@ -133,13 +133,13 @@ import TramEngine
         case .stop:
             let last = client.received.last
             #expect(last != nil && last == stopToken && client.received.count >= r.minTokens, sourceLocation: sourceLocation)
-            #expect((!r.ignoreEOS && last == r.eosTokenID) || r.stopTokenIDs.contains(last ?? -1), sourceLocation: sourceLocation)
+            #expect(r.eosTokenIDs.contains(last ?? -1) || r.stopTokenIDs.contains(last ?? -1), sourceLocation: sourceLocation)
         case .abort:
             Issue.record("the scheduler aborted by itself", sourceLocation: sourceLocation)
         }
         // No stop token went unnoticed earlier in the stream.
         for (i, token) in client.received.dropLast().enumerated() where i + 1 >= r.minTokens {
-            #expect(!r.stopTokenIDs.contains(token) && (r.ignoreEOS || token != r.eosTokenID), sourceLocation: sourceLocation)
+            #expect(!r.stopTokenIDs.contains(token) && !r.eosTokenIDs.contains(token), sourceLocation: sourceLocation)
         }
     }
 

@@ -185,6 +185,10 @@ import TramEngine
         #expect(finished["stopID"]?.finishReason == .stop && finished["stopID"]?.stopTokenID == 2)
         #expect(finished["ignore"]?.finishReason == .length && finished["ignore"]?.stopTokenID == nil)
         #expect(finished["min"]?.finishReason == .stop)
+        // As the client sees it: EOS has no stop_reason, a stop token id is its own.
+        #expect(finished["eos"]?.finish == Finish(reason: .stop) && finished["min"]?.finish == Finish(reason: .stop))
+        #expect(finished["stopID"]?.finish == Finish(reason: .stop, stopReason: .tokenID(2)))
+        #expect(finished["ignore"]?.finish == Finish(reason: .length))
         #expect(s.requests.isEmpty)
     }
 
@@ -200,7 +204,7 @@ import TramEngine
         var s = makeScheduler(maxModelLen: 10)
         try s.addRequest(makeRequest("a", prompt: tokens(7), maxTokens: 100))
         var got: [Int32] = []
-        var reason: SchedulerRequest.FinishReason?
+        var reason: FinishReason?
         for _ in 0..<10 where reason == nil {
             for u in s.step().updates {
                 got += u.newTokenIDs

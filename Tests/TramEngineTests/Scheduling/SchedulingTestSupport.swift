@@ -19,8 +19,8 @@ func makeRequest(
     forkParent: RequestID? = nil
 ) -> SchedulerRequest {
     SchedulerRequest(
-        id: id, promptTokenIDs: prompt, maxTokens: maxTokens, minTokens: minTokens, eosTokenID: eos,
-        ignoreEOS: ignoreEOS, stopTokenIDs: stop, priority: priority, cacheSalt: salt, forkParent: forkParent)
+        id: id, promptTokenIDs: prompt, maxTokens: maxTokens, minTokens: minTokens, eosTokenIDs: ignoreEOS ? [] : Set(eos.map { [$0] } ?? []),
+        stopTokenIDs: stop, priority: priority, cacheSalt: salt, forkParent: forkParent)
 }
 
 /// Prompt tokens `start ..< start + count`.
