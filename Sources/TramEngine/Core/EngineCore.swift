@@ -18,20 +18,20 @@ public final class EngineCore: EngineCoreProtocol {
     /// The configuration's limits, with the total prompt tokens of a request capped at what the
     /// KV cache holds: what callers that split requests into prompts check against.
     public let requestLimits: RequestLimits
-    package private(set) var scheduler: Scheduler
+    package internal(set) var scheduler: Scheduler
     private let runner: ModelRunner
-    private var batchSampler = BatchSampler()
+    var batchSampler = BatchSampler()
     /// Logit rows gathered for sampling when they are not the first rows of the step's logits.
-    private var gatheredRows: [Float] = []
-    private var samples: [RequestID: SampleState] = [:]
-    private var parents: [String: ParentState] = [:]
+    var gatheredRows: [Float] = []
+    var samples: [RequestID: SampleState] = [:]
+    var parents: [String: ParentState] = [:]
     private var seedCounter: UInt64
-    public private(set) var statistics = EngineStatistics()
+    public internal(set) var statistics = EngineStatistics()
     /// Whether steps and aborts record `IterationStatistics` until `takeIterationStatistics()`
     /// drains them. Off by default, since undrained records would only grow; turn it on before
     /// adding requests (a metrics endpoint does, draining after every step).
     public var collectsIterationStatistics = false
-    private var iteration = IterationStatistics()
+    var iteration = IterationStatistics()
 
     /// Per scheduler request: how to sample it and how to turn its tokens into text.
     ///
@@ -195,157 +195,31 @@ public final class EngineCore: EngineCoreProtocol {
 
     // MARK: - Step
 
+    /// One step: schedule → plan → execute (prompt logprobs, sampling) → update → outputs.
     public func step() throws(EngineError) -> [StepOutput<RequestOutput>] {
-        let plan = scheduler.schedule()
+        let output = scheduler.schedule()
         defer { refreshStatistics() }
-        guard !plan.scheduled.isEmpty else { return [] }
+        guard !output.scheduled.isEmpty else { return [] }
         let started = ContinuousClock.now
+        let plan = StepPlan(output, promptLength: { self.scheduler.requests[$0]?.numPromptTokens ?? 0 },
+                            wantsPromptLogprobs: { self.samples[$0]?.promptLogprobs != nil })
         statistics.steps += 1
-        var stepPromptTokens = 0
-        for s in plan.scheduled {
-            let prompt = scheduler.requests[s.id]?.numPromptTokens ?? 0
-            stepPromptTokens += max(0, min(s.numComputedTokens + s.numNewTokens, prompt) - s.numComputedTokens)
-        }
-        statistics.promptTokens += stepPromptTokens
-        let promptLength = { (id: RequestID) in self.scheduler.requests[id]?.numPromptTokens ?? 0 }
-
-        // Which rows of each chunk need logits: the last row when a token is sampled, plus the
-        // prompt rows of requests that asked for prompt logprobs.
-        var chunks: [ModelRunner.Chunk] = []
-        var promptRows: [(id: RequestID, firstPosition: Int, count: Int)] = []
-        for s in plan.scheduled {
-            var rows: [Int] = []
-            if samples[s.id]?.promptLogprobs != nil {
-                let end = min(s.numComputedTokens + s.numNewTokens, promptLength(s.id))
-                if end > s.numComputedTokens {
-                    rows = Array(0..<(end - s.numComputedTokens))
-                    promptRows.append((s.id, s.numComputedTokens, rows.count))
-                }
-            }
-            if s.samplesToken, rows.last != s.numNewTokens - 1 { rows.append(s.numNewTokens - 1) }
-            chunks.append(.init(tokens: s.tokenIDs, start: s.numComputedTokens, blockTable: s.blockTable, logitRows: rows))
-            if samples[s.id]?.cachedPromptTokens == nil {
-                samples[s.id]?.cachedPromptTokens = s.numComputedTokens
-                samples[s.id]?.timing.scheduled = started
-            }
+        statistics.promptTokens += plan.promptTokens
+        for entry in plan.entries {
+            guard let state = samples[entry.id], state.cachedPromptTokens == nil else { continue }
+            state.cachedPromptTokens = entry.start
+            state.timing.scheduled = started
         }
 
-        let vocab = model.model.vocabularySize
-        var sampledIDs: [RequestID] = []
         var sampled: [SampledToken] = []
-        try runner.execute(chunks) { logits throws(EngineError) in
-            // Gather the sampled rows (the last logit row of each sampling chunk).
-            var rowOffset = 0
-            var sampleRowIndex: [Int] = []
-            for (s, chunk) in zip(plan.scheduled, chunks) {
-                if s.samplesToken {
-                    sampledIDs.append(s.id)
-                    sampleRowIndex.append(rowOffset + chunk.logitRows.count - 1)
-                }
-                rowOffset += chunk.logitRows.count
-            }
-            // Prompt logprobs: row r (position p) predicts the prompt token at p + 1.
-            var offset = 0
-            var promptIndex = 0
-            for (s, chunk) in zip(plan.scheduled, chunks) {
-                if promptIndex < promptRows.count, promptRows[promptIndex].id == s.id, let state = samples[s.id],
-                   let k = state.sampler.parameters.promptLogprobs {
-                    let (_, first, count) = promptRows[promptIndex]
-                    let prompt = scheduler.requests[s.id]?.promptTokenIDs ?? []
-                    for r in 0..<count where first + r + 1 < prompt.count {
-                        let row = UnsafeBufferPointer(rebasing: logits[((offset + r) * vocab)..<((offset + r + 1) * vocab)])
-                        state.promptLogprobs?.append(Logprobs.of(Int(prompt[prompt.startIndex + first + r + 1]), in: row, topK: k))
-                    }
-                    promptIndex += 1
-                }
-                offset += chunk.logitRows.count
-            }
-            guard !sampledIDs.isEmpty else { return }
-            var samplers = sampledIDs.map { samples[$0]!.sampler }
-            let prompts = sampledIDs.map { samples[$0]!.promptTokenIDs }
-            let outputs = sampledIDs.map { samples[$0]!.wantsPenaltyHistory ? samples[$0]!.detokenizer.outputTokenIDs : [] }
-            // The sampled rows are usually the logits' first rows in order (no prompt logprobs in
-            // the step): sample them in place. Otherwise gather them into reused scratch.
-            let sampledRows = sampledIDs.count * vocab
-            if sampleRowIndex.elementsEqual(0..<sampleRowIndex.count) {
-                batchSampler.sample(logits: UnsafeBufferPointer(rebasing: logits[..<sampledRows]), vocabularySize: vocab,
-                                    samplers: &samplers, promptTokenIDs: prompts, outputTokenIDs: outputs, into: &sampled)
-            } else {
-                if gatheredRows.count < sampledRows { gatheredRows = [Float](repeating: 0, count: sampledRows) }
-                gatheredRows.withUnsafeMutableBufferPointer { dst in
-                    for (i, r) in sampleRowIndex.enumerated() {
-                        _ = UnsafeMutableBufferPointer(rebasing: dst[(i * vocab)..<((i + 1) * vocab)])
-                            .initialize(from: logits[(r * vocab)..<((r + 1) * vocab)])
-                    }
-                    batchSampler.sample(logits: UnsafeBufferPointer(rebasing: dst[..<sampledRows]), vocabularySize: vocab,
-                                        samplers: &samplers, promptTokenIDs: prompts, outputTokenIDs: outputs, into: &sampled)
-                }
-            }
-            for (id, sampler) in zip(sampledIDs, samplers) { samples[id]?.sampler = sampler }
+        try runner.execute(plan.chunks) { logits throws(EngineError) in
+            collectPromptLogprobs(plan, logits)
+            sampled = sample(plan, logits)
         }
-
-        statistics.generationTokens += sampledIDs.count
+        statistics.generationTokens += plan.sampledIDs.count
         var tokens: [RequestID: [Int32]] = [:]
-        for (id, s) in zip(sampledIDs, sampled) { tokens[id] = [Int32(s.tokenID)] }
-        let logprobsByID = Dictionary(uniqueKeysWithValues: zip(sampledIDs, sampled.map(\.logprobs)))
-        let updates = scheduler.updateFromOutput(plan, sampledTokens: tokens)
-        let now = ContinuousClock.now
-        var stepGeneratedTokens = 0
-
-        var results: [StepOutput<RequestOutput>] = []
-        var stopStringFinished: [RequestID] = []
-        for update in updates {
-            guard let state = samples[update.id] else { continue }
-            var text = ""
-            var finish: Finish?
-            // The scheduler's verdict belongs to the last token; the detokenizer may still end
-            // the request earlier on a stop string.
-            let scheduled = update.finish
-            for (i, token) in update.newTokenIDs.enumerated() {
-                let delta = state.detokenizer.append(Int(token), finish: i == update.newTokenIDs.count - 1 ? scheduled : nil)
-                text += delta.text
-                if let f = delta.finish {
-                    finish = f
-                    break
-                }
-            }
-            if collectsIterationStatistics {
-                stepGeneratedTokens += update.newTokenIDs.count
-                state.timing.produced(update.newTokenIDs.count, at: now, into: &iteration)
-            }
-            if finish != nil, update.finishReason == nil { stopStringFinished.append(update.id) }
-            if finish == nil, let scheduled {
-                // Finished without a token to carry it (not produced by updateFromOutput today):
-                // close the text too.
-                text += state.detokenizer.abort().text
-                finish = scheduled
-            }
-            var promptLogprobs: [TokenLogprobs?]?
-            if !state.reportedPromptLogprobs, let p = state.promptLogprobs, !update.newTokenIDs.isEmpty || finish != nil {
-                promptLogprobs = p
-                state.reportedPromptLogprobs = true
-            }
-            let logprobs = update.newTokenIDs.isEmpty ? [] : (logprobsByID[update.id].flatMap { $0 }.map { [$0] } ?? [])
-            let output = RequestOutput(
-                index: state.index, tokenIDs: update.newTokenIDs.map { Int($0) }, text: text, logprobs: logprobs,
-                promptLogprobs: promptLogprobs, finish: finish,
-                promptTokenCount: parents[state.parent]?.promptTokenCount ?? 0, cachedPromptTokenCount: state.cachedPromptTokens ?? 0)
-            var parentFinished = false
-            if let finish {
-                if collectsIterationStatistics { iteration.finished.append(state.timing.finished(finish.reason, at: now)) }
-                samples.removeValue(forKey: update.id)
-                parents[state.parent]?.live.remove(update.id)
-                if parents[state.parent]?.live.isEmpty ?? true {
-                    parents.removeValue(forKey: state.parent)
-                    parentFinished = true
-                    statistics.finishedRequests += 1
-                }
-            }
-            if output.tokenIDs.isEmpty, output.text.isEmpty, output.finish == nil, output.promptLogprobs == nil { continue }
-            results.append(StepOutput(requestID: state.parent, output: output, finished: parentFinished))
-        }
-        if !stopStringFinished.isEmpty { _ = scheduler.finishRequests(stopStringFinished, reason: .stop) }
-        if collectsIterationStatistics { iteration.stepTokens.append(stepPromptTokens + stepGeneratedTokens) }
-        return results
+        for (id, s) in zip(plan.sampledIDs, sampled) { tokens[id] = [Int32(s.tokenID)] }
+        let updates = scheduler.updateFromOutput(output, sampledTokens: tokens)
+        return outputs(for: updates, plan: plan, sampled: sampled)
     }
 }
