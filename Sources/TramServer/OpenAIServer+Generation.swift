@@ -82,43 +82,34 @@ extension OpenAIServer {
         logger.info("Received request \(id): prompt: \(prompt.map { String(reflecting: $0) } ?? "None"), params: \(parameters), prompt_token_ids: \(tokenIDs.count == 1 ? "\(tokenIDs[0])" : "\(tokenIDs)")")
     }
 
-    /// The fields every response and chunk starts with (Sendable, unlike a `[String: Any]`).
+    /// The fields every response and chunk starts with.
     struct Header: Sendable {
         var id: String
         var object: String
         var created: Int
         var model: String
-        var dictionary: [String: Any] { ["id": id, "object": object, "created": created, "model": model] }
     }
 
     static func requestID(_ prefix: String) -> String {
         prefix + "-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
     }
 
-    static func stopReason(_ f: Finish?) -> Any {
-        switch f?.stopReason {
-        case let .string(s)?: s
-        case let .tokenID(t)?: t
-        case nil: NSNull()
-        }
+    /// A JSON response body.
+    static func jsonResponse(_ value: some Encodable) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try makeEncoder().encode(value))))
     }
 
-    static func finishReason(_ f: Finish?) -> Any {
-        guard let f else { return NSNull() }
-        return f.reason == .abort ? "abort" : f.reason.rawValue
-    }
-
-    static func jsonBytes(_ object: Any) -> ByteBuffer {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return ByteBuffer(bytes: data)
-    }
-
-    static func sse(_ object: Any) -> ByteBuffer {
-        var b = ByteBuffer(string: "data: ")
-        var body = jsonBytes(object)
-        b.writeBuffer(&body)
-        b.writeString("\n\n")
-        return b
+    /// A server-sent-events response whose events `body` writes.
+    static func eventStream(_ body: @escaping @Sendable (inout SSEWriter) async throws -> Void) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+            var events = SSEWriter(writer)
+            do {
+                try await body(&events)
+            } catch {
+                try await events.send(error: error)
+            }
+            try await events.finish()
+        })
     }
 
     /// A non-streaming request's outputs, gathered per choice.
@@ -163,11 +154,6 @@ extension OpenAIServer {
         var total: Int { byPrompt.values.reduce(0, +) }
     }
 
-    static func usage(prompt: Int, completion: Int, cached: Int) -> [String: Any] {
-        ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
-         "prompt_tokens_details": ["cached_tokens": cached]]
-    }
-
     /// Fields that ask for what Tram does not do yet get a 400 naming them instead of being
     /// ignored: `response_format` other than text (structured outputs) and tools the model
     /// would be expected to call (`tool_choice` other than none). `stream_options` only goes
@@ -185,18 +171,6 @@ extension OpenAIServer {
                 "tool calling is not supported yet: with tools, tool_choice must be \"none\" (the tools then only reach the chat template)",
                 param: "tool_choice")
         }
-    }
-
-    /// An error that happens after the stream has started is sent as an event, as vLLM does,
-    /// typed as the same error would be before streaming (a drain's abort: 503).
-    static func errorEvent(_ error: any Error) -> ByteBuffer {
-        let body = mapEngineError(error).body
-        return sse(["error": ["message": body.message, "type": body.type, "param": body.param ?? NSNull(), "code": body.code] as [String: Any]])
-    }
-
-    static func finishStream(_ writer: inout any ResponseBodyWriter) async throws {
-        try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-        try await writer.finish(nil)
     }
 
     // MARK: - /v1/completions
@@ -253,7 +227,7 @@ extension OpenAIServer {
         if stream {
             let includeUsage = body.stream_options?.include_usage ?? false
             let echoTexts = echo ? promptTexts : []
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+            return Self.eventStream { events in
                 var completionTokens = 0
                 var logprobs = (0..<choices).map { _ in OpenAILogprobs.Completion() }
                 // With echo, a choice's first chunk carries its prompt; when logprobs are asked
@@ -262,10 +236,10 @@ extension OpenAIServer {
                 var promptLogprobs: [Int: [TokenLogprobs?]] = [:]
                 var held: [Int: [ChoiceOutput]] = [:]
                 var cached = CachedTokens()
-                func chunk(_ o: ChoiceOutput, prefix: String, prefixLogprobs: [TokenLogprobs?]?) -> ByteBuffer? {
+                func chunk(_ o: ChoiceOutput, prefix: String, prefixLogprobs: [TokenLogprobs?]?) -> ResponseEnvelope<CompletionChoice>? {
                     let text = prefix + o.output.text
                     guard !text.isEmpty || o.output.finish != nil || (wantsLogprobs && !o.output.tokenIDs.isEmpty) else { return nil }
-                    var lp: Any = NSNull()
+                    var lp: OpenAILogprobs.Completion?
                     if wantsLogprobs {
                         var part = OpenAILogprobs.Completion(offset: logprobs[o.choice].offset)
                         if let prefixLogprobs {
@@ -273,80 +247,62 @@ extension OpenAIServer {
                         }
                         for (token, entry) in zip(o.output.tokenIDs, o.output.logprobs) { part.append(token, entry, tokenizer) }
                         logprobs[o.choice].offset = part.offset
-                        lp = part.json
+                        lp = part
                     }
-                    var c = header.dictionary
-                    c["choices"] = [["index": o.choice, "text": text, "logprobs": lp,
-                                     "finish_reason": Self.finishReason(o.output.finish), "stop_reason": Self.stopReason(o.output.finish)]]
-                    return Self.sse(c)
+                    return ResponseEnvelope(header, choices: [CompletionChoice(index: o.choice, text: text, logprobs: lp, finish: o.output.finish)])
                 }
-                do {
-                    for try await o in outputs {
-                        completionTokens += o.output.tokenIDs.count
-                        cached.record(o)
-                        if let p = o.output.promptLogprobs { promptLogprobs[o.prompt] = p }
-                        var ready = [o]
-                        if !echoed[o.choice] {
-                            if wantsLogprobs, promptLogprobs[o.prompt] == nil {
-                                held[o.prompt, default: []].append(o)
-                                continue
-                            }
-                            ready = (held.removeValue(forKey: o.prompt) ?? []) + [o]
+                for try await o in outputs {
+                    completionTokens += o.output.tokenIDs.count
+                    cached.record(o)
+                    if let p = o.output.promptLogprobs { promptLogprobs[o.prompt] = p }
+                    var ready = [o]
+                    if !echoed[o.choice] {
+                        if wantsLogprobs, promptLogprobs[o.prompt] == nil {
+                            held[o.prompt, default: []].append(o)
+                            continue
                         }
-                        for r in ready {
-                            var prefix = ""
-                            var prefixLogprobs: [TokenLogprobs?]?
-                            if !echoed[r.choice] {
-                                echoed[r.choice] = true
-                                prefix = echoTexts[r.prompt]
-                                prefixLogprobs = wantsLogprobs ? promptLogprobs[r.prompt] : nil
-                            }
-                            if let buffer = chunk(r, prefix: prefix, prefixLogprobs: prefixLogprobs) { try await writer.write(buffer) }
+                        ready = (held.removeValue(forKey: o.prompt) ?? []) + [o]
+                    }
+                    for r in ready {
+                        var prefix = ""
+                        var prefixLogprobs: [TokenLogprobs?]?
+                        if !echoed[r.choice] {
+                            echoed[r.choice] = true
+                            prefix = echoTexts[r.prompt]
+                            prefixLogprobs = wantsLogprobs ? promptLogprobs[r.prompt] : nil
                         }
+                        if let event = chunk(r, prefix: prefix, prefixLogprobs: prefixLogprobs) { try await events.send(event) }
                     }
-                    if includeUsage {
-                        var c = header.dictionary
-                        c["choices"] = [Any]()
-                        c["usage"] = Self.usage(prompt: promptTokens, completion: completionTokens, cached: cached.total)
-                        try await writer.write(Self.sse(c))
-                    }
-                } catch {
-                    try await writer.write(Self.errorEvent(error))
                 }
-                try await Self.finishStream(&writer)
-            })
+                if includeUsage {
+                    try await events.send(ResponseEnvelope<CompletionChoice>(
+                        header, choices: [], usage: Usage(prompt: promptTokens, completion: completionTokens, cached: cached.total)))
+                }
+            }
         }
 
         let c = try await Self.collect(outputs, choices: choices)
-        var response = header.dictionary
-        response["choices"] = (0..<choices).map { i in
+        let completionChoices = (0..<choices).map { i in
             let p = i / n
-            var choice: [String: Any] = ["index": i, "text": (echo ? promptTexts[p] : "") + c.texts[i], "logprobs": NSNull(),
-                                         "finish_reason": Self.finishReason(c.finishes[i]), "stop_reason": Self.stopReason(c.finishes[i])]
+            var choice = CompletionChoice(index: i, text: (echo ? promptTexts[p] : "") + c.texts[i], logprobs: nil, finish: c.finishes[i])
             if wantsLogprobs {
                 var lp = OpenAILogprobs.Completion()
                 if echo, let entries = c.promptLogprobs[p] {
                     for (token, entry) in zip(prompts[p], entries) { lp.append(token, entry, tokenizer) }
                 }
                 for (token, entry) in zip(c.tokenIDs[i], c.logprobs[i]) { lp.append(token, entry, tokenizer) }
-                choice["logprobs"] = lp.json
+                choice.logprobs = lp
             }
             if userPromptLogprobs != nil {
-                choice["prompt_logprobs"] = c.promptLogprobs[p].map { OpenAILogprobs.prompt(prompts[p], $0, tokenizer) } ?? NSNull()
+                choice.promptLogprobs = .some(c.promptLogprobs[p].map { OpenAILogprobs.prompt(prompts[p], $0, tokenizer) })
             }
             return choice
         }
-        response["usage"] = Self.usage(prompt: promptTokens, completion: c.completionTokens, cached: c.cachedTokens.total)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: Self.jsonBytes(response)))
+        return try Self.jsonResponse(ResponseEnvelope(header, choices: completionChoices,
+                                                      usage: Usage(prompt: promptTokens, completion: c.completionTokens, cached: c.cachedTokens.total)))
     }
 
     // MARK: - /v1/chat/completions
-
-    /// The first chunk of each chat choice carries the role, as OpenAI's does.
-    static func roleChunkChoice(_ index: Int) -> [String: Any] {
-        let delta: [String: Any] = ["role": "assistant", "content": ""]
-        return ["index": index, "delta": delta, "logprobs": NSNull(), "finish_reason": NSNull()]
-    }
 
     func chatCompletions(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let data = try await self.body(request)
@@ -393,52 +349,38 @@ extension OpenAIServer {
             let includeUsage = body.stream_options?.include_usage ?? false
             let header = Header(id: id, object: "chat.completion.chunk", created: created, model: modelName)
             let promptCount = prompt.count
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+            return Self.eventStream { events in
                 var completionTokens = 0
                 var cached = CachedTokens()
-                do {
-                    for i in 0..<choices {
-                        var chunk = header.dictionary
-                        chunk["choices"] = [Self.roleChunkChoice(i)]
-                        try await writer.write(Self.sse(chunk))
-                    }
-                    for try await o in outputs {
-                        completionTokens += o.output.tokenIDs.count
-                        cached.record(o)
-                        guard !o.output.text.isEmpty || o.output.finish != nil || (wantsLogprobs && !o.output.tokenIDs.isEmpty) else { continue }
-                        var delta: [String: Any] = [:]
-                        if !o.output.text.isEmpty { delta["content"] = o.output.text }
-                        var choice: [String: Any] = ["index": o.choice, "delta": delta, "logprobs": NSNull(), "finish_reason": Self.finishReason(o.output.finish)]
-                        if wantsLogprobs { choice["logprobs"] = OpenAILogprobs.chat(o.output.tokenIDs, o.output.logprobs, topK: topK, tokenizer) }
-                        if o.output.finish != nil { choice["stop_reason"] = Self.stopReason(o.output.finish) }
-                        var chunk = header.dictionary
-                        chunk["choices"] = [choice]
-                        try await writer.write(Self.sse(chunk))
-                    }
-                    if includeUsage {
-                        var chunk = header.dictionary
-                        chunk["choices"] = [Any]()
-                        chunk["usage"] = Self.usage(prompt: promptCount, completion: completionTokens, cached: cached.total)
-                        try await writer.write(Self.sse(chunk))
-                    }
-                } catch {
-                    try await writer.write(Self.errorEvent(error))
+                // The first chunk of each choice carries the role, as OpenAI's does.
+                for i in 0..<choices { try await events.send(ResponseEnvelope(header, choices: [ChatChunkChoice.role(i)])) }
+                for try await o in outputs {
+                    completionTokens += o.output.tokenIDs.count
+                    cached.record(o)
+                    guard !o.output.text.isEmpty || o.output.finish != nil || (wantsLogprobs && !o.output.tokenIDs.isEmpty) else { continue }
+                    let choice = ChatChunkChoice(
+                        index: o.choice, role: nil, content: o.output.text.isEmpty ? nil : o.output.text,
+                        logprobs: wantsLogprobs ? OpenAILogprobs.Chat(o.output.tokenIDs, o.output.logprobs, topK: topK, tokenizer) : nil,
+                        finish: o.output.finish)
+                    try await events.send(ResponseEnvelope(header, choices: [choice]))
                 }
-                try await Self.finishStream(&writer)
-            })
+                if includeUsage {
+                    try await events.send(ResponseEnvelope<ChatChunkChoice>(
+                        header, choices: [], usage: Usage(prompt: promptCount, completion: completionTokens, cached: cached.total)))
+                }
+            }
         }
 
         let c = try await Self.collect(outputs, choices: choices)
-        var response = Header(id: id, object: "chat.completion", created: created, model: modelName).dictionary
-        response["choices"] = (0..<choices).map { i in
-            ["index": i, "message": ["role": "assistant", "content": c.texts[i]],
-             "logprobs": wantsLogprobs ? OpenAILogprobs.chat(c.tokenIDs[i], c.logprobs[i], topK: topK, tokenizer) : NSNull(),
-             "finish_reason": Self.finishReason(c.finishes[i]), "stop_reason": Self.stopReason(c.finishes[i])] as [String: Any]
+        let chatChoices = (0..<choices).map { i in
+            ChatChoice(index: i, content: c.texts[i],
+                       logprobs: wantsLogprobs ? OpenAILogprobs.Chat(c.tokenIDs[i], c.logprobs[i], topK: topK, tokenizer) : nil,
+                       finish: c.finishes[i])
         }
-        if parameters.promptLogprobs != nil {
-            response["prompt_logprobs"] = c.promptLogprobs[0].map { OpenAILogprobs.prompt(prompt, $0, tokenizer) } ?? NSNull()
-        }
-        response["usage"] = Self.usage(prompt: prompt.count, completion: c.completionTokens, cached: c.cachedTokens.total)
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: Self.jsonBytes(response)))
+        let promptLogprobs: OpenAILogprobs.Prompt?? = parameters.promptLogprobs == nil ? nil
+            : .some(c.promptLogprobs[0].map { OpenAILogprobs.prompt(prompt, $0, tokenizer) })
+        return try Self.jsonResponse(ResponseEnvelope(
+            Header(id: id, object: "chat.completion", created: created, model: modelName), choices: chatChoices,
+            promptLogprobs: promptLogprobs, usage: Usage(prompt: prompt.count, completion: c.completionTokens, cached: c.cachedTokens.total)))
     }
 }
