@@ -40,7 +40,7 @@ extension OpenAIServer {
         if isDraining { throw ServerError.unavailable("the server is shutting down") }
         let n = parameters.n
         let engine = self.engine
-        var streams: [EngineLoop<EngineCore>.Stream] = []
+        var streams: [AsyncThrowingStream<RequestOutput, any Error>] = []
         do {
             for (i, prompt) in prompts.enumerated() {
                 let request = EngineRequest(promptTokenIDs: prompt, parameters: parameters, priority: priority)

@@ -59,7 +59,7 @@ public enum GenerationConfigSource: Sendable, Equatable {
 /// aborts the request at the next step boundary, freeing its KV blocks.
 public final class OpenAIServer: Sendable {
     public let model: LoadedModel
-    public let engine: EngineLoop<EngineCore>
+    public let engine: any EngineClient
     public let configuration: ServerConfiguration
     public let maxModelLen: Int
     /// Served at `GET /metrics` when given; the engine loop's `onStep` must feed it.
@@ -74,7 +74,7 @@ public final class OpenAIServer: Sendable {
     private let draining = Atomic<Bool>(false)
 
     /// - Parameter limits: the engine core's `requestLimits`, checked before a request reaches it.
-    public init(model: LoadedModel, engine: EngineLoop<EngineCore>, maxModelLen: Int, configuration: ServerConfiguration,
+    public init(model: LoadedModel, engine: any EngineClient, maxModelLen: Int, configuration: ServerConfiguration,
                 limits: RequestLimits = RequestLimits(), metrics: EngineMetrics? = nil, logger: Logger = Logger(label: "tram.server")) {
         self.model = model
         self.limits = limits

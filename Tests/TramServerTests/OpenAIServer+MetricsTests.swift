@@ -82,7 +82,7 @@ import TramTestSupport
             // A handler whose client hangs up aborts its engine request (LiveServerTests proves
             // that path over real sockets); here the abort is issued directly once the first
             // token has arrived, so the test does not depend on scheduling under load.
-            let stream = server.engine.submit(request, id: "gone")
+            let stream = try server.engine.trySubmit(request, id: "gone", maxQueued: nil)
             var iterator = stream.makeAsyncIterator()
             _ = try await iterator.next()
             server.engine.abort("gone")
