@@ -113,36 +113,17 @@ public final class OpenAIServer: Sendable {
     /// Whether the server can take requests: the engine runs and no shutdown is under way.
     public var isHealthy: Bool { engine.isAlive && !isDraining }
 
-    /// The routes behind Tram's front door (see `ServerRouter`): `/v1/*` takes the API key on
-    /// the matched route when keys are configured; `/health`, `/version`, `/metrics`,
-    /// `/tokenize` and `/detokenize` do not, as in vLLM.
+    /// The routes behind Tram's front door (see `ServerRouter`), one controller per endpoint
+    /// family (`Controllers/`): `/v1/*` takes the API key on the matched route when keys are
+    /// configured; `/health`, `/version`, `/metrics`, `/tokenize` and `/detokenize` do not, as in vLLM.
     public func makeRouter() -> ServerRouter {
-        let router = Router(context: ServerRequestContext.self)
-        var routes: [String: Set<HTTPRequest.Method>] = [:]
-        func add(_ method: HTTPRequest.Method, _ path: String, in group: RouterGroup<ServerRequestContext>? = nil,
-                 _ handler: @escaping @Sendable (Request, ServerRequestContext) async throws -> Response) {
-            if let group {
-                group.on(RouterPath(path), method: method, use: handler)
-                routes["/v1/" + path, default: []].insert(method)
-            } else {
-                router.on(RouterPath(path), method: method, use: handler)
-                routes[path, default: []].insert(method)
-            }
-        }
-        add(.get, "/health") { _, _ in
-            guard self.isHealthy else { throw ServerError.unavailable(self.isDraining ? "the server is shutting down" : "the engine is not running") }
-            return Response(status: .ok)
-        }
-        add(.get, "/version") { _, _ in try self.json(["version": "0.1.0"]) }
-        if let metrics { add(.get, "/metrics") { _, _ in self.prometheus(metrics) } }
-        add(.post, "/tokenize") { request, context in try await self.tokenize(request, context) }
-        add(.post, "/detokenize") { request, context in try await self.detokenize(request, context) }
-        let v1 = router.group("v1")
-        if !configuration.apiKeys.isEmpty { v1.add(middleware: AuthMiddleware(keys: configuration.apiKeys)) }
-        add(.get, "models", in: v1) { _, _ in try self.models() }
-        add(.post, "completions", in: v1) { request, context in try await self.completions(request, context) }
-        add(.post, "chat/completions", in: v1) { request, context in try await self.chatCompletions(request, context) }
-        return ServerRouter(router: router, routes: routes)
+        var routes = RouteTable(apiKeys: configuration.apiKeys)
+        ServiceController(server: self).addRoutes(to: &routes)
+        TokenizeController(server: self).addRoutes(to: &routes)
+        ModelsController(server: self).addRoutes(to: &routes)
+        CompletionsController(server: self).addRoutes(to: &routes)
+        ChatController(server: self).addRoutes(to: &routes)
+        return ServerRouter(router: routes.router, routes: routes.methods)
     }
 
     /// - Parameter onServerRunning: called once the socket listens (for start-up timing).
@@ -238,55 +219,6 @@ public final class OpenAIServer: Sendable {
             }
         default: .internalError("\(error)")
         }
-    }
-
-    // MARK: - Endpoints
-
-    func models() throws -> Response {
-        struct Model: Encodable {
-            var id: String
-            var object = "model"
-            var created: Int
-            var owned_by = "tram"
-            var root: String
-            var max_model_len: Int
-        }
-        struct List: Encodable {
-            var object = "list"
-            var data: [Model]
-        }
-        let names = configuration.servedModelNames.isEmpty ? [model.name] : configuration.servedModelNames
-        return try json(List(data: names.map { Model(id: $0, created: created, root: model.path, max_model_len: maxModelLen) }))
-    }
-
-    func tokenize(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
-        let data = try await self.body(request)
-        let body = try decode(TokenizeRequest.self, from: data)
-        try checkModel(body.model)
-        let text: String
-        if body.messages != nil {
-            let raw = try Self.templateValue(data)
-            guard case let .object(root) = raw, let messages = root["messages"] else { throw ServerError.badRequest("give 'prompt' or 'messages'") }
-            text = try renderChat(messages, addGenerationPrompt: body.add_generation_prompt ?? true,
-                                  continueFinalMessage: body.continue_final_message ?? false, variables: try Self.templateVariables(raw))
-        } else if let prompt = body.prompt {
-            text = prompt
-        } else {
-            throw ServerError.badRequest("give 'prompt' or 'messages'")
-        }
-        let ids = model.tokenizer.encode(text, addSpecialTokens: body.add_special_tokens ?? (body.messages == nil))
-        struct Out: Encodable { var count: Int; var max_model_len: Int; var tokens: [Int] }
-        return try json(Out(count: ids.count, max_model_len: maxModelLen, tokens: ids))
-    }
-
-    func detokenize(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
-        let body = try await decode(DetokenizeRequest.self, request, context)
-        try checkModel(body.model)
-        let vocab = model.model.vocabularySize
-        if let bad = body.tokens.first(where: { $0 < 0 || $0 >= vocab }) {
-            throw ServerError.badRequest("token id \(bad) is outside the vocabulary (0..<\(vocab))", param: "tokens")
-        }
-        return try json(["prompt": model.tokenizer.decode(body.tokens, skipSpecialTokens: false)])
     }
 
     /// The chat prompt for `messages` (the raw JSON values, so every field reaches the template).
