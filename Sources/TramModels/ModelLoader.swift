@@ -103,10 +103,9 @@ public enum ModelLoader {
         }
         let archName = raw.architectures?.first ?? raw.model_type ?? "unknown"
         let entry = try ModelRegistry.entry(archName, path: path)
-        let config = try LlamaConfiguration(configJSON: configData, path: configPath)
         let checkpoint: SafetensorsCheckpoint
         do { checkpoint = try SafetensorsCheckpoint(directory: path) } catch { throw .format(error) }
-        let model = try entry.loadHF(config, checkpoint, options)
+        let model = try entry.loadHF(configData, configPath, checkpoint, options)
 
         let (tokenizer, tokenizerConfig) = try directoryTokenizer(dir)
         var chatTemplate: String?
