@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "TramChat", dependencies: ["TramTemplate"], swiftSettings: upcoming),
         // Request bodies (HTTP, `tram generate --input` lines) → engine requests: the input
         // processor's room.
-        .target(name: "TramInput", dependencies: ["TramEngine"], swiftSettings: upcoming),
+        .target(name: "TramInput", dependencies: ["TramEngine", "TramModels", "TramChat", "TramTemplate", "TramTokenizer"], swiftSettings: upcoming),
         .target(
             name: "TramServer",
             dependencies: [
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(
             name: "TramServerTests",
             dependencies: [
-                "TramServer", "TramEngine", "TramModels", "TramTestSupport",
+                "TramServer", "TramEngine", "TramInput", "TramChat", "TramModels", "TramTokenizer", "TramTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcoming

@@ -28,15 +28,6 @@ extension OpenAIServer {
     /// a hang-up is noticed from the connection, not from a failed write of the first token.
     func submitAll(_ prompts: [[Int]], _ parameters: SamplingParameters, priority: Int, id: String,
                    channel: any Channel) throws -> AsyncThrowingStream<ChoiceOutput, any Error> {
-        // Reject what can never run before anything is queued.
-        for prompt in prompts {
-            if prompt.count >= maxModelLen {
-                throw ServerError.badRequest(EngineError.promptTooLong(promptTokens: prompt.count, maxModelLength: maxModelLen).description, param: "prompt")
-            }
-            if let m = parameters.maxTokens, prompt.count + m > maxModelLen {
-                throw ServerError.badRequest("This model's maximum context length is \(maxModelLen) tokens. However, you requested \(prompt.count + m) tokens (\(prompt.count) in the messages, \(m) in the completion). Please reduce the length of the messages or completion.", param: "max_tokens")
-            }
-        }
         if isDraining { throw ServerError.unavailable("the server is shutting down") }
         let n = parameters.n
         let engine = self.engine
@@ -154,22 +145,4 @@ extension OpenAIServer {
         var total: Int { byPrompt.values.reduce(0, +) }
     }
 
-    /// Fields that ask for what Tram does not do yet get a 400 naming them instead of being
-    /// ignored: `response_format` other than text (structured outputs) and tools the model
-    /// would be expected to call (`tool_choice` other than none). `stream_options` only goes
-    /// with streaming, as in vLLM.
-    static func refuseUnsupported(stream: Bool, streamOptions: StreamOptions?, responseFormat: ResponseFormat?,
-                                  tools: [IgnoredValue]?, toolChoice: ToolChoice?) throws {
-        if streamOptions != nil, !stream {
-            throw ServerError.badRequest("Stream options can only be defined when `stream=True`.", param: "stream_options")
-        }
-        if let format = responseFormat, format.type != "text" {
-            throw ServerError.badRequest("response_format of type '\(format.type)' is not supported yet; only 'text' is", param: "response_format")
-        }
-        if let tools, !tools.isEmpty, toolChoice != .noCall {
-            throw ServerError.badRequest(
-                "tool calling is not supported yet: with tools, tool_choice must be \"none\" (the tools then only reach the chat template)",
-                param: "tool_choice")
-        }
-    }
 }

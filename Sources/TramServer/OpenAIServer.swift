@@ -1,4 +1,5 @@
 import Foundation
+import TramInput
 public import Hummingbird
 public import Logging
 import Synchronization
@@ -64,37 +65,36 @@ public final class OpenAIServer: Sendable {
     public let maxModelLen: Int
     /// Served at `GET /metrics` when given; the engine loop's `onStep` must feed it.
     public let metrics: EngineMetrics?
-    let chatTemplate: Result<ChatTemplate, ChatTemplateError>
+    /// Request bodies → validated engine requests.
+    let input: InputProcessor
     let created = Int(Date().timeIntervalSince1970)
     let logger: Logger
-    /// Sampling defaults applied to fields a request leaves out.
-    let generationDefaults: GenerationDefaults
-    /// Bounds on what one request may ask for (the engine's, total prompt tokens resolved).
-    let limits: RequestLimits
     private let draining = Atomic<Bool>(false)
 
     /// - Parameter limits: the engine core's `requestLimits`, checked before a request reaches it.
     public init(model: LoadedModel, engine: any EngineClient, maxModelLen: Int, configuration: ServerConfiguration,
                 limits: RequestLimits = RequestLimits(), metrics: EngineMetrics? = nil, logger: Logger = Logger(label: "tram.server")) {
         self.model = model
-        self.limits = limits
         self.metrics = metrics
         self.engine = engine
         self.maxModelLen = maxModelLen
         self.configuration = configuration
         self.logger = logger
+        let defaults: GenerationDefaults
         switch configuration.generationConfig {
-        case .auto: generationDefaults = model.generationDefaults
-        case .vllm: generationDefaults = GenerationDefaults()
-        case let .custom(defaults): generationDefaults = defaults
+        case .auto: defaults = model.generationDefaults
+        case .vllm: defaults = GenerationDefaults()
+        case let .custom(d): defaults = d
         }
         let tokenizer = model.tokenizer
         let source = configuration.chatTemplate ?? model.chatTemplate
-        chatTemplate = Result { () throws(ChatTemplateError) in
+        let chatTemplate = Result { () throws(ChatTemplateError) in
             guard let source else { throw .missing }
             return try ChatTemplate(source: source, bosToken: tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) },
                                     eosToken: tokenizer.eosTokenID.flatMap { tokenizer.token(for: $0) })
         }
+        input = InputProcessor(tokenizer: tokenizer, chatTemplate: chatTemplate, vocabularySize: model.model.vocabularySize,
+                               maxModelLen: maxModelLen, limits: limits, defaults: defaults)
     }
 
     var modelName: String { configuration.servedModelNames.first ?? model.name }
@@ -102,7 +102,7 @@ public final class OpenAIServer: Sendable {
     /// Why chat requests will be refused (no template, or one that does not parse), or nil; for
     /// a warning at start-up.
     public var chatTemplateProblem: String? {
-        if case let .failure(error) = chatTemplate { return error.description }
+        if case let .failure(error) = input.chatTemplate { return error.description }
         return nil
     }
 
@@ -145,50 +145,7 @@ public final class OpenAIServer: Sendable {
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: ServerRequestContext) async throws -> T {
-        try decode(T.self, from: await body(request))
-    }
-
-    func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw ServerError.badRequest("missing field '\(key.stringValue)'", param: key.stringValue)
-        } catch let DecodingError.typeMismatch(_, c) {
-            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ServerError.badRequest("wrong type for '\(path)': \(c.debugDescription)", param: path)
-        } catch let DecodingError.valueNotFound(_, c) {
-            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ServerError.badRequest("'\(path)' must not be null", param: path)
-        } catch let DecodingError.dataCorrupted(c) where !c.codingPath.isEmpty {
-            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ServerError.badRequest("invalid '\(path)': \(c.debugDescription)", param: path)
-        } catch {
-            if let field = Self.fieldThatDoesNotFit(T.self, in: data) {
-                throw ServerError.badRequest("'\(field.name)' must be an integer that fits in 64 bits, got \(field.value)", param: field.name)
-            }
-            throw ServerError.badRequest("the body is not valid JSON")
-        }
-    }
-
-    /// For a body that is valid JSON but failed to decode without a coding path: the top-level
-    /// field holding a number its type cannot take (`"n": 8.5`, `"seed": 18446744073709551615`),
-    /// which Foundation's decoder reports as "not valid JSON". Found by replacing one field at
-    /// a time with null and seeing the error change; only tried on small objects, so a crafted
-    /// body cannot make the error path expensive.
-    static func fieldThatDoesNotFit<T: Decodable>(_ type: T.Type, in data: Data) -> (name: String, value: String)? {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object.count <= 64 else { return nil }
-        for (key, value) in object where value is NSNumber && !(value is Bool) {
-            var changed = object
-            changed[key] = NSNull()
-            guard let body = try? JSONSerialization.data(withJSONObject: changed) else { continue }
-            do {
-                _ = try JSONDecoder().decode(T.self, from: body)
-            } catch let DecodingError.dataCorrupted(c) where c.codingPath.isEmpty {
-                continue
-            } catch {}
-            return (key, "\(value)")
-        }
-        return nil
+        try InputProcessor.decode(T.self, from: await body(request))
     }
 
     /// The encoder of every JSON body and event (slashes unescaped, as Python's json writes them).
@@ -210,6 +167,7 @@ public final class OpenAIServer: Sendable {
     static func mapEngineError(_ error: any Error) -> ServerError {
         switch error {
         case let e as ServerError: e
+        case let e as InputError: .badRequest(e.message, param: e.param)
         case let e as EngineError:
             switch e {
             case .shutdown, .queueFull: .unavailable(e.description)
@@ -219,61 +177,6 @@ public final class OpenAIServer: Sendable {
             }
         default: .internalError("\(error)")
         }
-    }
-
-    /// The chat prompt for `messages` (the raw JSON values, so every field reaches the template).
-    func renderChat(
-        _ messages: Value, addGenerationPrompt: Bool, continueFinalMessage: Bool = false, variables: [String: Value] = [:]
-    ) throws -> String {
-        if addGenerationPrompt && continueFinalMessage {
-            throw ServerError.badRequest("Cannot set both `continue_final_message` and `add_generation_prompt` to True.", param: "continue_final_message")
-        }
-        let template: ChatTemplate
-        switch chatTemplate {
-        case let .success(t): template = t
-        case let .failure(error): throw ServerError.badRequest("\(error.description); pass one with --chat-template", param: "messages")
-        }
-        do {
-            return try template.render(conversation: Self.normalizedMessages(messages), addGenerationPrompt: addGenerationPrompt,
-                                       continueFinalMessage: continueFinalMessage, variables: variables)
-        } catch {
-            throw ServerError.badRequest(error.description, param: "messages")
-        }
-    }
-
-    /// Messages as templates expect them: a content given as a list of parts becomes the text
-    /// of its text parts joined by newlines (vLLM's "string" content format).
-    static func normalizedMessages(_ messages: Value) -> Value {
-        guard case let .array(list) = messages else { return messages }
-        return .array(list.map { message in
-            guard case var .object(fields) = message, case let .array(parts)? = fields["content"] else { return message }
-            let texts = parts.compactMap { part -> String? in
-                guard case let .object(p) = part, p["type"] == .string("text"), case let .string(text)? = p["text"] else { return nil }
-                return text
-            }
-            fields["content"] = .string(texts.joined(separator: "\n"))
-            return .object(fields)
-        })
-    }
-
-    /// The template variables a chat request brings: `tools`, then `chat_template_kwargs`.
-    static func templateVariables(_ body: Value) throws -> [String: Value] {
-        guard case let .object(root) = body else { return [:] }
-        var variables: [String: Value] = [:]
-        if let tools = root["tools"], tools != Value.none { variables["tools"] = tools }
-        switch root["chat_template_kwargs"] {
-        case nil, Value.none?: break
-        case let .object(kwargs)?:
-            for (key, value) in kwargs.pairs { variables[key] = value }
-        default:
-            throw ServerError.badRequest("chat_template_kwargs must be an object", param: "chat_template_kwargs")
-        }
-        return variables
-    }
-
-    /// The body as template values, key order kept (as Python's json keeps it).
-    static func templateValue(_ data: Data) throws -> Value {
-        do { return try Value(json: data) } catch { throw ServerError.badRequest("the body is not valid JSON") }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import TramInput
 
 /// Errors of the HTTP layer, each rendered as OpenAI's `{"error": {…}}` with vLLM's status.
 public enum ServerError: Error, Equatable {
@@ -74,5 +75,14 @@ extension ServerError: HTTPResponseError {
         var headers: HTTPFields = [.contentType: "application/json"]
         if case let .methodNotAllowed(_, _, allowed) = self { headers[.allow] = allowed.joined(separator: ", ") }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+}
+
+/// The input processor's refusals are 400s naming their field.
+extension InputError: HTTPResponseError {
+    public var status: HTTPResponse.Status { .badRequest }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try ServerError.badRequest(message, param: param).response(from: request, context: context)
     }
 }

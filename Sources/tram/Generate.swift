@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TramChat
 import TramEngine
+import TramInput
 import TramKernels
 import TramModels
 import TramTokenizer
@@ -121,7 +122,7 @@ struct Generate: ParsableCommand {
         for (i, raw) in lines.enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
             let number = i + 1
             do {
-                let line = try JSONDecoder().decode(BatchLine.self, from: Data(raw.utf8))
+                let line = try InputProcessor.decode(BatchLine.self, from: Data(raw.utf8))
                 var text: String?
                 let ids: [Int]
                 if let messages = line.messages {

@@ -2,10 +2,13 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TramChat
 import TramEngine
+import TramInput
 import TramModels
 import TramServer
 import TramTestSupport
+import TramTokenizer
 
 /// What an attacker or a careless client sends: sizes that would allocate without bound, numbers
 /// that do not fit their type, and paths that once walked past the API key. Each answer is a 400
@@ -207,6 +210,45 @@ extension OpenAIServerTests {
                 #"{"prompt": "\#(prompt)", "max_tokens": 1, "stream": true, "stream_options": {"include_usage": true}}"#))
             let text = String(buffer: streamed.body)
             #expect(text.contains(#""cached_tokens":\#(hit)"#), "\(text.suffix(300))")
+        }
+    }
+}
+
+extension OpenAIServerTests {
+    /// The input processor is the one place a body is judged: called directly it gives what the
+    /// HTTP layer answers, the same refusals with the same `param`, and for a good body the
+    /// request the engine receives (defaults applied, prompt tokenized, max_tokens resolved).
+    @Test func theInputProcessorJudgesBodiesAsTheServerDoes() async throws {
+        let model = try Self.model.get()
+        let tokenizer = model.tokenizer
+        let template = Result { () throws(ChatTemplateError) in try ChatTemplate(source: model.chatTemplate ?? "") }
+        let processor = InputProcessor(tokenizer: tokenizer, chatTemplate: template, vocabularySize: model.model.vocabularySize,
+                                       maxModelLen: 512, limits: RequestLimits(maxTotalPromptTokens: 1456), defaults: GenerationDefaults())
+        let good = try processor.completion(Data(#"{"prompt": "Hello world", "temperature": 0}"#.utf8)) { _ in }
+        #expect(good.prompts == [[19556, 905]] && good.parameters.maxTokens == 16 && good.parameters.temperature == 0)
+        let chat = try processor.chat(Data(#"{"messages": [{"role": "user", "content": "Hi"}]}"#.utf8)) { _ in }
+        #expect(chat.prompt == tokenizer.encode(chat.text, addSpecialTokens: false))
+        #expect(chat.parameters.maxTokens == 512 - chat.prompt.count, "chat without max_tokens may fill the context")
+
+        let bad: [(String, String)] = [
+            ("/v1/completions", #"{"prompt": "a", "n": 1000000000000}"#), ("/v1/completions", #"{"prompt": "a", "n": 8.5}"#),
+            ("/v1/completions", #"{"prompt": "a", "temperature": 9}"#), ("/v1/completions", #"{"prompt": []}"#),
+            ("/v1/completions", #"{"prompt": [99999999]}"#), ("/v1/completions", #"{"prompt": "a", "max_tokens": 600}"#),
+            ("/v1/completions", #"{"prompt": "a", "stream_options": {}}"#), ("/v1/completions", #"{"prompt": 5}"#),
+            ("/v1/chat/completions", #"{"messages": []}"#), ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "a"}], "top_logprobs": 2}"#),
+            ("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "a"}], "tools": [{}]}"#),
+        ]
+        try await withServer { client in
+            for (path, body) in bad {
+                var direct: InputError?
+                do {
+                    if path == "/v1/completions" { _ = try processor.completion(Data(body.utf8)) { _ in } } else { _ = try processor.chat(Data(body.utf8)) { _ in } }
+                } catch let e as InputError { direct = e }
+                let refusal = try #require(direct, "\(body) was accepted")
+                let (status, object) = try await Self.post(client, path, body)
+                #expect(status == .badRequest)
+                #expect(Self.error(object).param == refusal.param && Self.error(object).message == refusal.message, "\(body)")
+            }
         }
     }
 }

@@ -19,56 +19,20 @@ struct CompletionsController {
 
 extension OpenAIServer {
     func completions(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
-        let data = try await self.body(request)
-        let body = try decode(CompletionRequest.self, from: data)
-        try checkModel(body.model)
-        let fields = try decode(SamplingFields.self, from: data)
-        // Omitted max_tokens means 16 for completions, as in vLLM and OpenAI.
-        var parameters = try fields.parameters(maxTokens: body.max_tokens ?? 16, defaults: generationDefaults)
-        let stream = body.stream ?? false
-        try Self.refuseUnsupported(stream: stream, streamOptions: body.stream_options, responseFormat: body.response_format, tools: nil, toolChoice: nil)
-        let echo = body.echo ?? false
-        parameters.logprobs = body.logprobs
-        if stream, parameters.promptLogprobs != nil {
-            throw ServerError.badRequest("prompt_logprobs is not available when stream is enabled", param: "prompt_logprobs")
-        }
-        let userPromptLogprobs = parameters.promptLogprobs
-        // Echoing the prompt with logprobs needs the prompt's logprobs too.
-        if echo, let k = body.logprobs { parameters.promptLogprobs = max(parameters.promptLogprobs ?? 0, k) }
-        do {
-            try parameters.validate(vocabularySize: model.model.vocabularySize)
-            try limits.check(parameters, vocabularySize: model.model.vocabularySize)
-            try limits.check(promptCount: body.prompt.count, n: parameters.n)
-        } catch { throw Self.mapEngineError(error) }
+        let input = try self.input.completion(try await body(request), checkModel: checkModel)
+        let (prompts, promptTexts, parameters) = (input.prompts, input.promptTexts, input.parameters)
+        let (echo, stream, wantsLogprobs, userPromptLogprobs) = (input.echo, input.stream, input.wantsLogprobs, input.userPromptLogprobs)
         let tokenizer = model.tokenizer
-        let prompts: [[Int]]
-        var promptTexts: [String]
-        switch body.prompt {
-        case let .texts(texts):
-            prompts = texts.map { tokenizer.encode($0) }
-            promptTexts = texts
-        case let .tokens(lists):
-            prompts = lists
-            promptTexts = []
-        }
-        guard !prompts.isEmpty, prompts.allSatisfy({ !$0.isEmpty }) else { throw ServerError.badRequest("prompt must not be empty", param: "prompt") }
-        let vocab = model.model.vocabularySize
-        if prompts.contains(where: { $0.contains { $0 < 0 || $0 >= vocab } }) {
-            throw ServerError.badRequest("prompt token ids must be in 0..<\(vocab)", param: "prompt")
-        }
-        do { try limits.check(totalPromptTokens: prompts.reduce(0) { $0 + $1.count }) } catch { throw Self.mapEngineError(error) }
-        if promptTexts.isEmpty, echo { promptTexts = prompts.map { tokenizer.decode($0) } }
         let id = Self.requestID("cmpl")
         logRequest(id, prompt: promptTexts.count == 1 ? promptTexts[0] : nil, tokenIDs: prompts, parameters)
-        let outputs = try submitAll(prompts, parameters, priority: fields.priority ?? 0, id: id, channel: context.channel)
+        let outputs = try submitAll(prompts, parameters, priority: input.priority, id: id, channel: context.channel)
         let header = Header(id: id, object: "text_completion", created: Int(Date().timeIntervalSince1970), model: modelName)
         let promptTokens = prompts.reduce(0) { $0 + $1.count }
         let n = parameters.n
         let choices = prompts.count * n
-        let wantsLogprobs = body.logprobs != nil
 
         if stream {
-            let includeUsage = body.stream_options?.include_usage ?? false
+            let includeUsage = input.includeUsage
             let echoTexts = echo ? promptTexts : []
             return Self.eventStream { events in
                 var completionTokens = 0

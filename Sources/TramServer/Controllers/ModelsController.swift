@@ -1,4 +1,5 @@
 import Foundation
+import TramInput
 import Hummingbird
 import TramModels
 

@@ -1,4 +1,5 @@
 import Foundation
+import TramInput
 import Hummingbird
 import TramTokenizer
 import TramModels
@@ -17,14 +18,14 @@ struct TokenizeController {
 extension OpenAIServer {
     func tokenize(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let data = try await self.body(request)
-        let body = try decode(TokenizeRequest.self, from: data)
+        let body = try InputProcessor.decode(TokenizeRequest.self, from: data)
         try checkModel(body.model)
         let text: String
         if body.messages != nil {
-            let raw = try Self.templateValue(data)
+            let raw = try InputProcessor.templateValue(data)
             guard case let .object(root) = raw, let messages = root["messages"] else { throw ServerError.badRequest("give 'prompt' or 'messages'") }
-            text = try renderChat(messages, addGenerationPrompt: body.add_generation_prompt ?? true,
-                                  continueFinalMessage: body.continue_final_message ?? false, variables: try Self.templateVariables(raw))
+            text = try input.renderChat(messages, addGenerationPrompt: body.add_generation_prompt ?? true,
+                                  continueFinalMessage: body.continue_final_message ?? false, variables: try InputProcessor.templateVariables(raw))
         } else if let prompt = body.prompt {
             text = prompt
         } else {

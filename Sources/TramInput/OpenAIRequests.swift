@@ -1,22 +1,21 @@
 import Foundation
-import TramEngine
-import TramInput
-import TramModels
+package import TramEngine
+package import TramModels
 
 /// `prompt` of /v1/completions: a string, a list of strings, token ids, or a list of token-id lists.
-enum PromptInput: Decodable {
+package enum PromptInput: Decodable {
     case texts([String])
     case tokens([[Int]])
 
     /// How many prompts the request holds.
-    var count: Int {
+    package var count: Int {
         switch self {
         case let .texts(t): t.count
         case let .tokens(t): t.count
         }
     }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let s = try? c.decode(String.self) {
             self = .texts([s])
@@ -32,20 +31,20 @@ enum PromptInput: Decodable {
     }
 }
 
-struct StreamOptions: Decodable {
-    var include_usage: Bool?
+package struct StreamOptions: Decodable {
+    package var include_usage: Bool?
 }
 
 /// `response_format`: only its type is read (structured outputs are not implemented yet).
-struct ResponseFormat: Decodable {
-    var type: String
+package struct ResponseFormat: Decodable {
+    package var type: String
 }
 
 /// `tool_choice`: "none", "auto", "required", or a named function (an object).
-enum ToolChoice: Decodable, Equatable {
+package enum ToolChoice: Decodable, Equatable {
     case noCall, auto, required, named
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let s = try? c.decode(String.self) {
             switch s {
@@ -62,40 +61,40 @@ enum ToolChoice: Decodable, Equatable {
 }
 
 /// Any JSON value, read only to know it is there (`tools` entries reach the template raw).
-struct IgnoredValue: Decodable {
-    init(from decoder: any Decoder) throws {}
+package struct IgnoredValue: Decodable {
+    package init(from decoder: any Decoder) throws {}
 }
 
 extension SamplingFields {
-    /// The engine's parameters for an HTTP request; fields the request leaves out come from
-    /// `defaults` (the model's `generation_config.json` under `--generation-config auto`), then
-    /// from vLLM's defaults.
-    func parameters(maxTokens: Int?, defaults: GenerationDefaults = GenerationDefaults()) throws(ServerError) -> SamplingParameters {
+    /// The engine's parameters for a request body; fields it leaves out come from `defaults`
+    /// (the model's `generation_config.json` under `--generation-config auto`), then from
+    /// vLLM's defaults.
+    package func parameters(maxTokens: Int?, defaults: GenerationDefaults = GenerationDefaults()) throws -> SamplingParameters {
         if let t = temperature, !(0...2).contains(t) {
-            throw .badRequest("temperature must be in [0, 2], got \(t).", param: "temperature")
+            throw InputError("temperature must be in [0, 2], got \(t).", param: "temperature")
         }
         var base = SamplingParameters(temperature: defaults.temperature ?? 1, topP: defaults.topP ?? 1, topK: defaults.topK,
                                       minP: defaults.minP ?? 0, repetitionPenalty: defaults.repetitionPenalty ?? 1, maxTokens: maxTokens)
         // The model's max_new_tokens caps max_tokens, as in vLLM.
         if let cap = defaults.maxNewTokens { base.maxTokens = min(maxTokens ?? cap, cap) }
-        do { return try apply(to: base) } catch { throw OpenAIServer.mapEngineError(error) }
+        return try apply(to: base)
     }
 }
 
-struct CompletionRequest: Decodable {
-    var model: String?
-    var prompt: PromptInput
-    var max_tokens: Int?
-    var stream: Bool?
-    var stream_options: StreamOptions?
-    var echo: Bool?
+package struct CompletionRequest: Decodable {
+    package var model: String?
+    package var prompt: PromptInput
+    package var max_tokens: Int?
+    package var stream: Bool?
+    package var stream_options: StreamOptions?
+    package var echo: Bool?
     /// Alternatives per position (0 gives only the chosen token's logprob).
-    var logprobs: Int?
-    var response_format: ResponseFormat?
+    package var logprobs: Int?
+    package var response_format: ResponseFormat?
 }
 
-struct ChatCompletionRequest: Decodable {
-    struct Message: Decodable {
+package struct ChatCompletionRequest: Decodable {
+    package struct Message: Decodable {
         var role: String
         var content: Content?
 
@@ -122,32 +121,32 @@ struct ChatCompletionRequest: Decodable {
         }
     }
 
-    var model: String?
-    var messages: [Message]
-    var max_tokens: Int?
-    var max_completion_tokens: Int?
-    var stream: Bool?
-    var stream_options: StreamOptions?
-    var add_generation_prompt: Bool?
-    var continue_final_message: Bool?
-    var add_special_tokens: Bool?
-    var logprobs: Bool?
-    var top_logprobs: Int?
-    var response_format: ResponseFormat?
-    var tools: [IgnoredValue]?
-    var tool_choice: ToolChoice?
+    package var model: String?
+    package var messages: [Message]
+    package var max_tokens: Int?
+    package var max_completion_tokens: Int?
+    package var stream: Bool?
+    package var stream_options: StreamOptions?
+    package var add_generation_prompt: Bool?
+    package var continue_final_message: Bool?
+    package var add_special_tokens: Bool?
+    package var logprobs: Bool?
+    package var top_logprobs: Int?
+    package var response_format: ResponseFormat?
+    package var tools: [IgnoredValue]?
+    package var tool_choice: ToolChoice?
 }
 
-struct TokenizeRequest: Decodable {
-    var model: String?
-    var prompt: String?
-    var messages: [ChatCompletionRequest.Message]?
-    var add_special_tokens: Bool?
-    var add_generation_prompt: Bool?
-    var continue_final_message: Bool?
+package struct TokenizeRequest: Decodable {
+    package var model: String?
+    package var prompt: String?
+    package var messages: [ChatCompletionRequest.Message]?
+    package var add_special_tokens: Bool?
+    package var add_generation_prompt: Bool?
+    package var continue_final_message: Bool?
 }
 
-struct DetokenizeRequest: Decodable {
-    var model: String?
-    var tokens: [Int]
+package struct DetokenizeRequest: Decodable {
+    package var model: String?
+    package var tokens: [Int]
 }
