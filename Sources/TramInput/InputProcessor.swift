@@ -149,6 +149,60 @@ package struct InputProcessor: Sendable {
                     priority: fields.priority ?? 0)
     }
 
+    /// A `tram generate --input` line (vLLM's offline request: `prompt`, `prompt_token_ids` or
+    /// `messages`, and sampling fields), judged as the server judges a body: fields missing from
+    /// the line come from `base` (the command line's flags). Returns the engine request and the
+    /// prompt text (nil for token ids).
+    package func batchLine(_ data: Data, base: SamplingParameters) throws -> (request: EngineRequest, prompt: String?) {
+        let line = try Self.decode(BatchLine.self, from: data)
+        let text: String?
+        let ids: [Int]
+        if line.messages != nil {
+            let raw = try Self.templateValue(data)
+            guard case let .object(root) = raw, let messages = root["messages"] else { throw InputError("missing field 'messages'", param: "messages") }
+            let rendered = try renderChat(messages, addGenerationPrompt: true)
+            text = rendered
+            ids = tokenizer.encode(rendered, addSpecialTokens: false)
+        } else if let p = line.prompt {
+            switch p {
+            case let .texts(texts) where texts.count == 1:
+                text = texts[0]
+                ids = tokenizer.encode(texts[0])
+            case let .tokens(lists) where lists.count == 1:
+                text = nil
+                ids = lists[0]
+            default:
+                throw InputError("a line holds one prompt, got \(p.count); give each its own line", param: "prompt")
+            }
+        } else if let t = line.prompt_token_ids {
+            text = nil
+            ids = t
+        } else {
+            throw InputError("needs \"prompt\", \"prompt_token_ids\" or \"messages\"", param: "prompt")
+        }
+        guard !ids.isEmpty else { throw InputError("prompt must not be empty", param: "prompt") }
+        if ids.contains(where: { $0 < 0 || $0 >= vocabularySize }) {
+            throw InputError("prompt token ids must be in 0..<\(vocabularySize)", param: "prompt")
+        }
+        let parameters = try engine { () throws(EngineError) -> SamplingParameters in
+            let p = try line.parameters(defaults: base)
+            try p.validate(vocabularySize: vocabularySize)
+            try limits.check(p, vocabularySize: vocabularySize)
+            return p
+        }
+        try checkContext(ids, maxTokens: parameters.maxTokens)
+        return (EngineRequest(promptTokenIDs: ids, parameters: parameters, priority: line.priority ?? 0), text)
+    }
+
+    /// The chat template of `source` (a model's or `--chat-template`'s), for `chatTemplate`.
+    package static func chatTemplate(source: String?, tokenizer: Tokenizer) -> Result<ChatTemplate, ChatTemplateError> {
+        Result { () throws(ChatTemplateError) in
+            guard let source else { throw .missing }
+            return try ChatTemplate(source: source, bosToken: tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) },
+                                    eosToken: tokenizer.eosTokenID.flatMap { tokenizer.token(for: $0) })
+        }
+    }
+
     /// A prompt that can never run is refused before anything is queued, with vLLM's messages.
     func checkContext(_ prompt: [Int], maxTokens: Int?) throws {
         if prompt.count >= maxModelLen {

@@ -87,12 +87,7 @@ public final class OpenAIServer: Sendable {
         case let .custom(d): defaults = d
         }
         let tokenizer = model.tokenizer
-        let source = configuration.chatTemplate ?? model.chatTemplate
-        let chatTemplate = Result { () throws(ChatTemplateError) in
-            guard let source else { throw .missing }
-            return try ChatTemplate(source: source, bosToken: tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) },
-                                    eosToken: tokenizer.eosTokenID.flatMap { tokenizer.token(for: $0) })
-        }
+        let chatTemplate = InputProcessor.chatTemplate(source: configuration.chatTemplate ?? model.chatTemplate, tokenizer: tokenizer)
         input = InputProcessor(tokenizer: tokenizer, chatTemplate: chatTemplate, vocabularySize: model.model.vocabularySize,
                                maxModelLen: maxModelLen, limits: limits, defaults: defaults)
     }

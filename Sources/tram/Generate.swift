@@ -119,26 +119,16 @@ struct Generate: ParsableCommand {
         var lineNumbers: [Int] = []
         var prompts: [String?] = []
         var results: [Int: BatchResult] = [:]
+        // Lines are judged by the same input processor as the server's bodies.
+        let processor = InputProcessor(
+            tokenizer: loaded.tokenizer, chatTemplate: InputProcessor.chatTemplate(source: loaded.chatTemplate, tokenizer: loaded.tokenizer),
+            vocabularySize: loaded.model.vocabularySize, maxModelLen: llm.core.maxModelLen, limits: llm.core.requestLimits,
+            defaults: GenerationDefaults())
         for (i, raw) in lines.enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
             let number = i + 1
             do {
-                let line = try InputProcessor.decode(BatchLine.self, from: Data(raw.utf8))
-                var text: String?
-                let ids: [Int]
-                if let messages = line.messages {
-                    text = try renderChat(loaded, messages.map { ChatMessage(role: $0.role, content: $0.content) })
-                    ids = loaded.tokenizer.encode(text!, addSpecialTokens: false)
-                } else if let p = line.prompt {
-                    text = p
-                    ids = loaded.tokenizer.encode(p)
-                } else if let t = line.prompt_token_ids {
-                    ids = t
-                } else {
-                    throw ValidationError("needs \"prompt\", \"prompt_token_ids\" or \"messages\"")
-                }
-                let parameters = try line.parameters(defaults: defaults)
-                try parameters.validate(vocabularySize: loaded.model.vocabularySize)
-                requests.append(EngineRequest(promptTokenIDs: ids, parameters: parameters, priority: line.priority ?? 0))
+                let (request, text) = try processor.batchLine(Data(raw.utf8), base: defaults)
+                requests.append(request)
                 lineNumbers.append(number)
                 prompts.append(text)
             } catch {
@@ -198,11 +188,8 @@ struct Generate: ParsableCommand {
     }
 
     func renderChat(_ loaded: LoadedModel, _ messages: [ChatMessage]) throws -> String {
-        guard let source = loaded.chatTemplate else { throw ValidationError(ChatTemplateError.missing.description) }
         do {
-            let tokenizer = loaded.tokenizer
-            return try ChatTemplate(source: source, bosToken: tokenizer.bosTokenID.flatMap { tokenizer.token(for: $0) },
-                                    eosToken: tokenizer.eosTokenID.flatMap { tokenizer.token(for: $0) })
+            return try InputProcessor.chatTemplate(source: loaded.chatTemplate, tokenizer: loaded.tokenizer).get()
                 .render(messages, addGenerationPrompt: true)
         } catch {
             throw ValidationError(error.description)

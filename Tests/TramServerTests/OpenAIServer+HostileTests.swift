@@ -230,6 +230,20 @@ extension OpenAIServerTests {
         #expect(chat.prompt == tokenizer.encode(chat.text, addSpecialTokens: false))
         #expect(chat.parameters.maxTokens == 512 - chat.prompt.count, "chat without max_tokens may fill the context")
 
+        // A `tram generate --input` line and an HTTP body alike: the same engine request, and
+        // the same refusals.
+        let body = #"{"prompt": "Hello world", "max_tokens": 3, "temperature": 0.5, "stop": ["x"], "seed": 7, "n": 2}"#
+        let line = try processor.batchLine(Data(body.utf8), base: SamplingParameters())
+        let http = try processor.completion(Data(body.utf8)) { _ in }
+        #expect(line.request.promptTokenIDs == http.prompts[0] && line.request.parameters == http.parameters)
+        for bad in [#"{"prompt": "a", "n": 8.5}"#, #"{"prompt": "a", "n": 1000}"#, #"{"prompt": [99999999]}"#, #"{"prompt": "a", "max_tokens": 600}"#,
+                    #"{"prompt": "a", "logprobs": 21}"#, #"{"prompt": "a", "stop": [1]}"#] {
+            var errors: [InputError?] = [nil, nil]
+            do { _ = try processor.batchLine(Data(bad.utf8), base: SamplingParameters()) } catch let e as InputError { errors[0] = e }
+            do { _ = try processor.completion(Data(bad.utf8)) { _ in } } catch let e as InputError { errors[1] = e }
+            #expect(errors[0] != nil && errors[0] == errors[1], "\(bad): \(String(describing: errors))")
+        }
+
         let bad: [(String, String)] = [
             ("/v1/completions", #"{"prompt": "a", "n": 1000000000000}"#), ("/v1/completions", #"{"prompt": "a", "n": 8.5}"#),
             ("/v1/completions", #"{"prompt": "a", "temperature": 9}"#), ("/v1/completions", #"{"prompt": []}"#),
