@@ -45,8 +45,10 @@ let package = Package(
         .target(name: "TramFormats", swiftSettings: upcoming),
         // The seeded generator shared by sampling and the benchmark's datasets.
         .target(name: "TramRandom", swiftSettings: upcoming),
-        .target(name: "TramTokenizer", swiftSettings: upcoming),
-        .target(name: "TramTemplate", swiftSettings: upcoming),
+        // The order-preserving JSON reader of the tokenizer and the template engine.
+        .target(name: "TramJSON", swiftSettings: upcoming),
+        .target(name: "TramTokenizer", dependencies: ["TramJSON"], swiftSettings: upcoming),
+        .target(name: "TramTemplate", dependencies: ["TramJSON"], swiftSettings: upcoming),
         .target(name: "TramChat", dependencies: ["TramTemplate"], swiftSettings: upcoming),
         // Request bodies (HTTP, `tram generate --input` lines) → engine requests: the input
         // processor's room.

@@ -1,3 +1,4 @@
+import TramJSON
 public import Foundation
 
 /// Building values from Swift: literals keep their written order
@@ -26,14 +27,43 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
         self = .object(OrderedObject(dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
     }
 
-    /// Parses JSON text keeping object key order (which `JSONSerialization` loses).
+    /// Parses JSON text keeping object key order (which `JSONSerialization` loses), so a tool
+    /// schema prints back through `tojson` exactly as the client sent it.
     public init(json data: Data) throws(TemplateError) {
-        self = try JSONValueParser.parse(Array(data))
+        self = try Value.parseJSON(Array(data))
     }
 
     /// Parses JSON text keeping object key order.
     public init(json text: String) throws(TemplateError) {
-        self = try JSONValueParser.parse(Array(text.utf8))
+        self = try Value.parseJSON(Array(text.utf8))
+    }
+
+    /// Nesting deeper than this is refused (a request body reaches templates as values).
+    static let maximumJSONDepth = 256
+
+    private static func parseJSON(_ bytes: [UInt8]) throws(TemplateError) -> Value {
+        do {
+            return Value(try JSONParser.parse(bytes, maximumDepth: maximumJSONDepth))
+        } catch {
+            throw .render("invalid JSON at byte \(error.offset): \(error.reason)")
+        }
+    }
+
+    /// A parsed JSON document as template values: integers stay integers, a repeated key keeps
+    /// its last value (as Python's `json` does).
+    init(_ json: JSONValue) {
+        switch json {
+        case .null: self = .none
+        case let .bool(b): self = .bool(b)
+        case let .integer(i): self = .int(i)
+        case let .number(d): self = .double(d)
+        case let .string(s): self = .string(s)
+        case let .array(items): self = .array(items.map(Value.init))
+        case let .object(members):
+            var object = OrderedObject()
+            for member in members { object[member.key] = Value(member.value) }
+            self = .object(object)
+        }
     }
 
     /// Converts what `JSONSerialization` returns (`NSDictionary` keys end up sorted, since their

@@ -1,3 +1,5 @@
+import TramJSON
+
 /// Builds pipeline stages from their tokenizer.json objects (`{"type": …, …}`), refusing any
 /// type or option that is not implemented rather than tokenizing differently from the model.
 enum HuggingFaceStages {

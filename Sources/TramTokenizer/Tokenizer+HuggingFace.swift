@@ -1,4 +1,5 @@
 public import Foundation
+import TramJSON
 
 extension Tokenizer {
     /// Builds the tokenizer a Hugging Face `tokenizer.json` describes (a BPE model), with
@@ -9,9 +10,14 @@ extension Tokenizer {
     /// `lstrip`/`rstrip` honoured; `single_word` is ignored, and tokens marked `normalized`
     /// are matched on the text before normalization.
     public convenience init(tokenizerJSON: Data, tokenizerConfigJSON: Data? = nil) throws {
-        let root = try JSONParser.parse([UInt8](tokenizerJSON))
-        let config = try tokenizerConfigJSON.map { data throws(TokenizerError) in try JSONParser.parse([UInt8](data)) }
+        let root = try Self.parseJSON([UInt8](tokenizerJSON))
+        let config = try tokenizerConfigJSON.map { data throws(TokenizerError) in try Self.parseJSON([UInt8](data)) }
         try self.init(parts: Self.huggingFaceParts(root, config: config))
+    }
+
+    /// A tokenizer file's JSON, its errors as `TokenizerError`s.
+    static func parseJSON(_ bytes: [UInt8]) throws(TokenizerError) -> JSONValue {
+        do { return try JSONParser.parse(bytes) } catch { throw .invalidJSON(offset: error.offset, reason: error.reason) }
     }
 
     static func huggingFaceParts(_ root: JSONValue, config: JSONValue?) throws(TokenizerError) -> Parts {

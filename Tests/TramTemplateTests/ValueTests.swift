@@ -13,6 +13,16 @@ func badJSONThrows(_ text: String) {
     #expect(throws: TemplateError.self) { _ = try Value(json: text) }
 }
 
+/// The shared JSON reader (TramJSON) as templates see it: integers stay integers, other numbers
+/// are floats, a repeated key keeps its last value in its first place, nesting is bounded.
+@Test func jsonNumbersKeysAndDepth() throws {
+    #expect(try Value(json: #"[1, -0, 1.0, 1e2, 12345678901234567890]"#) == .array([.int(1), .int(0), .double(1), .double(100), .double(12345678901234567890)]))
+    let template = try Template("{{ v | tojson }}")
+    #expect(try template.render(["v": try Value(json: #"{"a": 1, "b": 2, "a": 3}"#)]) == #"{"a": 3, "b": 2}"#)
+    #expect(throws: Never.self) { _ = try Value(json: String(repeating: "[", count: 256) + String(repeating: "]", count: 256)) }
+    #expect(throws: TemplateError.self) { _ = try Value(json: String(repeating: "[", count: 257) + String(repeating: "]", count: 257)) }
+}
+
 @Test func literalsBuildOrderedValues() throws {
     let message: Value = ["role": "user", "content": "Hi", "n": 1, "x": 1.5, "ok": true, "none": nil]
     let template = try Template("{{ m | tojson }} {{ m.keys() | list }}")

@@ -1,16 +1,23 @@
+/// Why a JSON document did not parse: the byte offset and what was wrong there.
+public struct JSONError: Error, Equatable, Sendable {
+    public var offset: Int
+    public var reason: String
+}
+
 /// A strict JSON parser (RFC 8259) over UTF-8 bytes, producing `JSONValue`.
 ///
 /// Hand-written rather than `JSONDecoder` so that object keys keep their exact scalars and
-/// order (see `JSONValue`), and so that a malformed file yields an error with a byte offset.
-struct JSONParser {
+/// order (see `JSONValue`), and so that a malformed document yields an error with a byte offset.
+public struct JSONParser {
     private let bytes: [UInt8]
     private var position = 0
     private var depth = 0
-    private static let maximumDepth = 512
+    private let maximumDepth: Int
 
     /// Parses one JSON document; trailing bytes other than whitespace are an error.
-    static func parse(_ bytes: [UInt8]) throws(TokenizerError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    /// - Parameter maximumDepth: deeper nesting is an error, not a stack overflow (`[[[[…`).
+    public static func parse(_ bytes: [UInt8], maximumDepth: Int = 512) throws(JSONError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
         // A UTF-8 byte order mark is tolerated, as most readers do.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.position = 3 }
         let value = try parser.parseValue()
@@ -19,12 +26,13 @@ struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) {
+    private init(bytes: [UInt8], maximumDepth: Int) {
         self.bytes = bytes
+        self.maximumDepth = maximumDepth
     }
 
-    private func error(_ reason: String) -> TokenizerError {
-        .invalidJSON(offset: position, reason: reason)
+    private func error(_ reason: String) -> JSONError {
+        JSONError(offset: position, reason: reason)
     }
 
     private mutating func skipWhitespace() {
@@ -36,7 +44,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseValue() throws(TokenizerError) -> JSONValue {
+    private mutating func parseValue() throws(JSONError) -> JSONValue {
         skipWhitespace()
         guard position < bytes.count else { throw error("unexpected end of input") }
         switch bytes[position] {
@@ -46,12 +54,12 @@ struct JSONParser {
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected character")
         }
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(TokenizerError) {
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
         let count = literal.utf8CodeUnitCount
         guard position + count <= bytes.count else { throw error("unexpected end of input") }
         let matches = literal.withUTF8Buffer { expected in
@@ -61,12 +69,12 @@ struct JSONParser {
         position += count
     }
 
-    private mutating func enter() throws(TokenizerError) {
+    private mutating func enter() throws(JSONError) {
         depth += 1
-        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth)") }
+        guard depth <= maximumDepth else { throw error("nesting deeper than \(maximumDepth)") }
     }
 
-    private mutating func parseObject() throws(TokenizerError) -> JSONValue {
+    private mutating func parseObject() throws(JSONError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
         position += 1
@@ -98,7 +106,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseArray() throws(TokenizerError) -> JSONValue {
+    private mutating func parseArray() throws(JSONError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
         position += 1
@@ -123,7 +131,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws(TokenizerError) -> Double {
+    private mutating func parseNumber() throws(JSONError) -> JSONValue {
         let start = position
         if bytes[position] == UInt8(ascii: "-") { position += 1 }
         func digits(_ parser: inout JSONParser) -> Int {
@@ -135,11 +143,14 @@ struct JSONParser {
             return parser.position - begin
         }
         guard digits(&self) > 0 else { throw error("expected digits") }
+        var integral = true
         if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            integral = false
             position += 1
             guard digits(&self) > 0 else { throw error("expected digits after '.'") }
         }
         if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
+            integral = false
             position += 1
             if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
                 position += 1
@@ -147,11 +158,12 @@ struct JSONParser {
             guard digits(&self) > 0 else { throw error("expected exponent digits") }
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        if integral, let value = Int(text) { return .integer(value) }
         guard let value = Double(text) else { throw error("invalid number") }
-        return value
+        return .number(value)
     }
 
-    private mutating func parseHex4() throws(TokenizerError) -> UInt32 {
+    private mutating func parseHex4() throws(JSONError) -> UInt32 {
         guard position + 4 <= bytes.count else { throw error("unexpected end of input in \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -169,7 +181,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func parseString() throws(TokenizerError) -> String {
+    private mutating func parseString() throws(JSONError) -> String {
         position += 1  // opening quote
         let start = position
         // Fast path: no escapes.
@@ -227,9 +239,9 @@ struct JSONParser {
         throw error("unterminated string")
     }
 
-    private func makeString(_ utf8: ArraySlice<UInt8>, at start: Int) throws(TokenizerError) -> String {
+    private func makeString(_ utf8: ArraySlice<UInt8>, at start: Int) throws(JSONError) -> String {
         guard let string = String(validating: utf8, as: UTF8.self) else {
-            throw .invalidJSON(offset: start, reason: "string is not valid UTF-8")
+            throw JSONError(offset: start, reason: "string is not valid UTF-8")
         }
         return string
     }
