@@ -156,7 +156,8 @@ public final class EngineCore: EngineCoreProtocol {
             }
             ids.append(rid)
             samples[rid] = SampleState(
-                parent: id, index: index, sampler: Sampler(parameters: sp, eosTokenIDs: model.eosTokenIDs),
+                parent: id, index: index,
+                sampler: Sampler(parameters: sp, eosTokenIDs: model.eosTokenIDs, logitsProcessor: request.makeLogitsProcessor?()),
                 detokenizer: IncrementalDetokenizer(tokenizer: model.tokenizer, parameters: sp),
                 wantsPenaltyHistory: sp.hasPenalties, promptTokenIDs: sp.hasPenalties ? prompt : [],
                 promptLogprobs: index == 0 && p.promptLogprobs != nil ? [nil] : nil,

@@ -10,14 +10,18 @@ public struct EngineRequest: Sendable {
     /// latency count from here, as vLLM's count from its frontend's arrival time, so that the
     /// wait for the engine thread to take it (up to a step) is included.
     public var arrivalTime: ContinuousClock.Instant
+    /// Makes the `LogitsProcessor` of each of the request's samples (nil: none), called once per
+    /// sample when the engine accepts the request.
+    public var makeLogitsProcessor: (@Sendable () -> any LogitsProcessor)?
 
     public init(promptTokenIDs: [Int], parameters: SamplingParameters, priority: Int = 0, cacheSalt: String? = nil,
-                arrivalTime: ContinuousClock.Instant = .now) {
+                arrivalTime: ContinuousClock.Instant = .now, makeLogitsProcessor: (@Sendable () -> any LogitsProcessor)? = nil) {
         self.promptTokenIDs = promptTokenIDs
         self.parameters = parameters
         self.priority = priority
         self.cacheSalt = cacheSalt
         self.arrivalTime = arrivalTime
+        self.makeLogitsProcessor = makeLogitsProcessor
     }
 }
 

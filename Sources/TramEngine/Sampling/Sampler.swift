@@ -15,7 +15,8 @@ import Darwin
 ///     raw logits ──► logprobs (from the raw logits: vLLM's default `raw_logprobs` mode)
 ///          │
 ///          ▼ copy into scratch
-///     logit_bias → min_tokens mask (EOS + stop ids) → repetition / frequency / presence
+///     the request's LogitsProcessor (a grammar's mask) → logit_bias → min_tokens mask
+///     (EOS + stop ids) → repetition / frequency / presence
 ///          │
 ///          ├─ greedy (temperature < 1e-5): argmax, ties → lowest id
 ///          ▼
@@ -24,8 +25,11 @@ import Darwin
 /// The caller's logits are never modified. Scratch comes from a `SamplerWorkspace`, so nothing
 /// is allocated per token once it has grown to the vocabulary (logprobs, when asked for,
 /// allocate their small result arrays).
-public struct Sampler: Sendable {
+public struct Sampler: @unchecked Sendable {
     public let parameters: SamplingParameters
+    /// The request's own rule over the logits, when it has one (engine thread only: this is
+    /// why the sampler is only unchecked-Sendable).
+    public let logitsProcessor: (any LogitsProcessor)?
     /// Ids the min-tokens processor masks: the stop token ids, plus EOS unless `ignoreEOS`.
     package let minTokensMask: [Int]
     package var generator: Xoshiro256
@@ -34,8 +38,9 @@ public struct Sampler: Sendable {
 
     /// - Parameter eosTokenIDs: the model's end-of-sequence ids (tokenizer and
     ///   generation_config), masked while the output is shorter than `minTokens`.
-    public init(parameters: SamplingParameters, eosTokenIDs: Set<Int> = []) {
+    public init(parameters: SamplingParameters, eosTokenIDs: Set<Int> = [], logitsProcessor: (any LogitsProcessor)? = nil) {
         self.parameters = parameters
+        self.logitsProcessor = logitsProcessor
         var mask = Set(parameters.stopTokenIDs)
         if !parameters.ignoreEOS { mask.formUnion(eosTokenIDs) }
         minTokensMask = mask.sorted()
@@ -80,6 +85,7 @@ public struct Sampler: Sendable {
             }
             return TopKTopP.draw(kept, coin: generator.nextUnitFloat())
         }
+        logitsProcessor?.accept(id)
         let logprobs = parameters.logprobs.map { Logprobs.of(id, in: logits, topK: $0) }
         return SampledToken(tokenID: id, logprobs: logprobs)
     }
@@ -113,6 +119,7 @@ public struct Sampler: Sendable {
         promptTokenIDs: [Int], outputTokenIDs: [Int]
     ) -> Int? {
         let p = parameters
+        logitsProcessor?.apply(to: work)
         if !p.logitBias.isEmpty { LogitsProcessors.applyLogitBias(work, p.logitBias) }
         if outputTokenIDs.count < p.minTokens { LogitsProcessors.mask(work, ids: minTokensMask) }
         if p.hasPenalties {
