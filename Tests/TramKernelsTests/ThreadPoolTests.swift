@@ -64,10 +64,15 @@ func parallelForRunsEveryIndexOnce(threads: Int) {
         }
         #expect(hits == [Int](repeating: 1, count: 10))
         // The pool's deinit returns once each worker has left its loop; the OS thread ends
-        // right after.
+        // right after. /proc can list an exiting thread whose name does not read for a moment,
+        // so "gone" means no worker seen on five reads in a row.
         let deadline = ContinuousClock.now + .seconds(5)
-        while workers() > 0, ContinuousClock.now < deadline { usleep(1000) }
-        #expect(workers() == 0, "a dropped pool's workers have exited")
+        var absentReads = 0
+        while absentReads < 5, ContinuousClock.now < deadline {
+            absentReads = workers() == 0 ? absentReads + 1 : 0
+            usleep(1000)
+        }
+        #expect(absentReads == 5, "a dropped pool's workers have exited")
     }
 }
 
