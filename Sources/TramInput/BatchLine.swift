@@ -9,6 +9,8 @@ package struct BatchLine: Decodable {
     package var messages: [Message]?
     package var max_tokens: Int?
     package var logprobs: Int?
+    /// Refused until structured outputs exist (as in a server request), never ignored.
+    package var response_format: ResponseFormat?
     /// Every other sampling field, read as the server reads it.
     package var sampling: SamplingFields
 
@@ -17,7 +19,7 @@ package struct BatchLine: Decodable {
         package var content: String
     }
 
-    enum CodingKeys: String, CodingKey { case prompt, prompt_token_ids, messages, max_tokens, logprobs }
+    enum CodingKeys: String, CodingKey { case prompt, prompt_token_ids, messages, max_tokens, logprobs, response_format }
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -26,6 +28,7 @@ package struct BatchLine: Decodable {
         messages = try c.decodeIfPresent([Message].self, forKey: .messages)
         max_tokens = try c.decodeIfPresent(Int.self, forKey: .max_tokens)
         logprobs = try c.decodeIfPresent(Int.self, forKey: .logprobs)
+        response_format = try c.decodeIfPresent(ResponseFormat.self, forKey: .response_format)
         sampling = try SamplingFields(from: decoder)
     }
 

@@ -155,6 +155,7 @@ package struct InputProcessor: Sendable {
     /// prompt text (nil for token ids).
     package func batchLine(_ data: Data, base: SamplingParameters) throws -> (request: EngineRequest, prompt: String?) {
         let line = try Self.decode(BatchLine.self, from: data)
+        try Self.refuseUnsupported(stream: false, streamOptions: nil, responseFormat: line.response_format, tools: nil, toolChoice: nil)
         let text: String?
         let ids: [Int]
         if line.messages != nil {

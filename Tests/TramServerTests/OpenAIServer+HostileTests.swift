@@ -237,7 +237,8 @@ extension OpenAIServerTests {
         let http = try processor.completion(Data(body.utf8)) { _ in }
         #expect(line.request.promptTokenIDs == http.prompts[0] && line.request.parameters == http.parameters)
         for bad in [#"{"prompt": "a", "n": 8.5}"#, #"{"prompt": "a", "n": 1000}"#, #"{"prompt": [99999999]}"#, #"{"prompt": "a", "max_tokens": 600}"#,
-                    #"{"prompt": "a", "logprobs": 21}"#, #"{"prompt": "a", "stop": [1]}"#] {
+                    #"{"prompt": "a", "logprobs": 21}"#, #"{"prompt": "a", "stop": [1]}"#,
+                    #"{"prompt": "a", "response_format": {"type": "json_object"}}"#] {
             var errors: [InputError?] = [nil, nil]
             do { _ = try processor.batchLine(Data(bad.utf8), base: SamplingParameters()) } catch let e as InputError { errors[0] = e }
             do { _ = try processor.completion(Data(bad.utf8)) { _ in } } catch let e as InputError { errors[1] = e }
