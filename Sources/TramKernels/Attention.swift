@@ -120,15 +120,18 @@ private func writeKVElements<E: KVElement>(
 /// - Parameters:
 ///   - q: `[headDim]`; out: `[headDim]`.
 ///   - blockTable: the sequence's physical blocks in logical order.
-///   - contextLength: keys `0..<contextLength` are attended (the query's own position included).
+///   - contextLength: keys `firstKey..<contextLength` are attended (the query's own position included).
+///   - firstKey: the first key attended, 0 for full causal attention; a sliding-window layer of
+///     window W passes `max(0, contextLength - W)` (see `attendHeadGroup`).
 ///   - scratch: at least `attentionScratchFloats(layout:heads: 1)` floats, owned by the calling thread.
 public func attendOneHead(
     layout: PagedKVLayout, keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
     q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, kvHead: Int, scale: Float,
-    blockTable: UnsafePointer<Int32>, contextLength: Int, scratch: UnsafeMutablePointer<Float>
+    blockTable: UnsafePointer<Int32>, contextLength: Int, firstKey: Int = 0, scratch: UnsafeMutablePointer<Float>
 ) {
     attendHeadGroup(layout: layout, keyCache: keyCache, valueCache: valueCache, q: q, out: out, heads: 1,
-                    kvHead: kvHead, scale: scale, blockTable: blockTable, contextLength: contextLength, scratch: scratch)
+                    kvHead: kvHead, scale: scale, blockTable: blockTable, contextLength: contextLength, firstKey: firstKey,
+                    scratch: scratch)
 }
 
 /// Floats of scratch `attendHeadGroup` needs for `heads` query heads.
@@ -142,33 +145,44 @@ public func attentionScratchFloats(layout: PagedKVLayout, heads: Int) -> Int {
 /// head while they sit in L1, instead of once per head. Each head's arithmetic is exactly
 /// `attendOneHead`'s, in the same order, so results are bitwise the same.
 ///
+/// A sliding window starts the keys at `firstKey` instead of 0. The blocks wholly before it are
+/// not read at all (the loop starts at block `firstKey / blockSize`), and in the block that holds
+/// it only keys from `firstKey` on take part. With window W = 4 and blocks of 4, the query at
+/// position 9 (contextLength 10) has firstKey 6:
+///
+///     logical block:   0: keys 0–3 │ 1: keys 4–7 │ 2: keys 8–9
+///                      not read    │ 6, 7 only   │ 8, 9
+///
+/// With `firstKey` 0 every key is attended and the arithmetic is unchanged.
+///
 /// - Parameters:
 ///   - q, out: `[heads, headDim]`, the group's heads contiguous (as in a `[numHeads · headDim]` row).
+///   - firstKey: `0..<contextLength`; the first key attended.
 ///   - scratch: at least `attentionScratchFloats(layout:heads:)` floats.
 public func attendHeadGroup(
     layout: PagedKVLayout, keyCache: UnsafePointer<Float>, valueCache: UnsafePointer<Float>,
     q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, heads: Int, kvHead: Int, scale: Float,
-    blockTable: UnsafePointer<Int32>, contextLength: Int, scratch: UnsafeMutablePointer<Float>
+    blockTable: UnsafePointer<Int32>, contextLength: Int, firstKey: Int = 0, scratch: UnsafeMutablePointer<Float>
 ) {
     attendHeadGroupElements(layout: layout, keyCache: keyCache, valueCache: valueCache, q: q, out: out, heads: heads, kvHead: kvHead,
-                            scale: scale, blockTable: blockTable, contextLength: contextLength, scratch: scratch)
+                            scale: scale, blockTable: blockTable, contextLength: contextLength, firstKey: firstKey, scratch: scratch)
 }
 
 /// `attendHeadGroup` over an f16 cache: the same arithmetic on the widened K/V.
 public func attendHeadGroup(
     layout: PagedKVLayout, keyCache: UnsafePointer<Float16>, valueCache: UnsafePointer<Float16>,
     q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, heads: Int, kvHead: Int, scale: Float,
-    blockTable: UnsafePointer<Int32>, contextLength: Int, scratch: UnsafeMutablePointer<Float>
+    blockTable: UnsafePointer<Int32>, contextLength: Int, firstKey: Int = 0, scratch: UnsafeMutablePointer<Float>
 ) {
     attendHeadGroupElements(layout: layout, keyCache: keyCache, valueCache: valueCache, q: q, out: out, heads: heads, kvHead: kvHead,
-                            scale: scale, blockTable: blockTable, contextLength: contextLength, scratch: scratch)
+                            scale: scale, blockTable: blockTable, contextLength: contextLength, firstKey: firstKey, scratch: scratch)
 }
 
 @inline(__always)
 private func attendHeadGroupElements<E: KVElement>(
     layout: PagedKVLayout, keyCache: UnsafePointer<E>, valueCache: UnsafePointer<E>,
     q: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, heads: Int, kvHead: Int, scale: Float,
-    blockTable: UnsafePointer<Int32>, contextLength: Int, scratch: UnsafeMutablePointer<Float>
+    blockTable: UnsafePointer<Int32>, contextLength: Int, firstKey: Int, scratch: UnsafeMutablePointer<Float>
 ) {
     let d = layout.headDim, bs = layout.blockSize
     // Per head g: scores [blockSize] at g·bs, accumulator [headDim], running max and sum.
@@ -180,10 +194,13 @@ private func attendHeadGroupElements<E: KVElement>(
     accBase.initialize(repeating: 0, count: heads * d)
     runningMax.initialize(repeating: -Float.infinity, count: heads)
     runningSum.initialize(repeating: 0, count: heads)
-    var start = 0
-    var logical = 0
+    // Blocks before the one holding `firstKey` are skipped; `lo` is the first key of the block
+    // taking part (nonzero only in that first block).
+    var logical = firstKey / bs
+    var start = logical * bs
     while start < contextLength {
         let n = min(bs, contextLength - start)
+        let lo = max(0, firstKey - start)
         let base = Int(blockTable[logical]) * layout.blockStride + kvHead * bs * d
         // The block's keys ([headDim, blockSize], the unwritten tail lanes included: they are
         // computed and ignored) and its n values, as floats.
@@ -193,7 +210,7 @@ private func attendHeadGroupElements<E: KVElement>(
             let scores = scoreBase + g * bs, acc = accBase + g * d, qg = q + g * d
             blockScores(qg, keys, headDim: d, blockSize: bs, count: n, scale: scale, into: scores)
             var blockMax = -Float.infinity
-            for j in 0..<n { blockMax = max(blockMax, scores[j]) }
+            for j in lo..<n { blockMax = max(blockMax, scores[j]) }
             let newMax = max(runningMax[g], blockMax)
             // Rescale what was accumulated under the old maximum.
             let correction = runningMax[g] == -Float.infinity ? 0 : expf(runningMax[g] - newMax)
@@ -202,7 +219,7 @@ private func attendHeadGroupElements<E: KVElement>(
             }
             var sum = runningSum[g] * correction
             // The block's weights e^(s − max), 16 at a time (blocks are usually 16 tokens).
-            var j = 0
+            var j = lo
             while j + 16 <= n {
                 store16(scores, j, exp16(load16(scores, j) - SIMD16(repeating: newMax)))
                 j += 16
@@ -211,7 +228,7 @@ private func attendHeadGroupElements<E: KVElement>(
                 scores[j] = expf(scores[j] - newMax)
                 j += 1
             }
-            for j in 0..<n { sum += scores[j] }
+            for j in lo..<n { sum += scores[j] }
             if d % 16 == 0 {
                 // Lanes outer, keys inner: the accumulator's lanes stay in registers across the
                 // block, 64 at a time in four independent FMA chains (one chain per 16 lanes
@@ -220,7 +237,7 @@ private func attendHeadGroupElements<E: KVElement>(
                 var c = 0
                 while c + 64 <= d {
                     var a0 = load16(acc, c), a1 = load16(acc, c + 16), a2 = load16(acc, c + 32), a3 = load16(acc, c + 48)
-                    for j in 0..<n {
+                    for j in lo..<n {
                         let w = SIMD16(repeating: scores[j]), row = values + j * d + c
                         a0 = a0.addingProduct(w, load16(row, 0))
                         a1 = a1.addingProduct(w, load16(row, 16))
@@ -235,12 +252,12 @@ private func attendHeadGroupElements<E: KVElement>(
                 }
                 while c < d {
                     var a = load16(acc, c)
-                    for j in 0..<n { a = a.addingProduct(SIMD16(repeating: scores[j]), load16(values + j * d, c)) }
+                    for j in lo..<n { a = a.addingProduct(SIMD16(repeating: scores[j]), load16(values + j * d, c)) }
                     store16(acc, c, a)
                     c += 16
                 }
             } else {
-                for j in 0..<n { axpy(scores[j], values + j * d, acc, count: d) }
+                for j in lo..<n { axpy(scores[j], values + j * d, acc, count: d) }
             }
             runningMax[g] = newMax
             runningSum[g] = sum

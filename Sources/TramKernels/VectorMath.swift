@@ -70,6 +70,29 @@ public func siluMultiply(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, o
     }
 }
 
+/// GeGLU's gate (Gemma): out[i] = gelu_tanh(gate[i]) · up[i], with the tanh approximation
+/// gelu_tanh(g) = ½·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))) that PyTorch's `gelu(approximate="tanh")`
+/// and ggml's `gelu` compute. Since ½·(1 + tanh(u)) = 1 / (1 + e^(−2u)), it is evaluated as
+/// g / (1 + e^(−2u)), silu's shape: one exponential, and no tanh to lose precision near 0.
+/// gate, up, out: [count]; `out` may alias either input.
+public func geluTanhMultiply(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int) {
+    let c = Float(2 * (2 / Double.pi).squareRoot())  // 2·√(2/π)
+    let cubic: Float = 0.044_715
+    var i = 0
+    while i + 16 <= count {
+        let g = load16(gate, i)
+        let twoU = SIMD16(repeating: c) * g.addingProduct(SIMD16(repeating: cubic) * g * g, g)
+        store16(out, i, g / (1 + exp16(-twoU)) * load16(up, i))
+        i += 16
+    }
+    while i < count {
+        let g = gate[i]
+        let twoU = c * (g + cubic * g * g * g)
+        out[i] = g / (1 + Foundation.exp(-twoU)) * up[i]
+        i += 1
+    }
+}
+
 /// In-place softmax over `count` floats: subtracts the max first, so large logits never overflow.
 /// -infinity entries (masked positions) become 0. count must be ≥ 1.
 public func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {

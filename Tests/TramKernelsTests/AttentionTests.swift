@@ -20,11 +20,12 @@ private struct PagedCase {
         table = Array(ids.prefix(blocks))
     }
 
-    /// Softmax(q·Kᵀ·scale)·V of one head in Double, straight from the definition.
-    func reference(q: ArraySlice<Float>, kvHead: Int, contextLength: Int, scale: Float) -> [Double] {
+    /// Softmax(q·Kᵀ·scale)·V of one head over keys `firstKey..<contextLength`, in Double,
+    /// straight from the definition.
+    func reference(q: ArraySlice<Float>, kvHead: Int, contextLength: Int, firstKey: Int = 0, scale: Float) -> [Double] {
         let d = layout.headDim
         var scores = [Double]()
-        for t in 0..<contextLength {
+        for t in firstKey..<contextLength {
             let slot = Int(table[t / layout.blockSize]) * layout.blockSize + t % layout.blockSize
             let k = layout.keyOffset(slot: slot, kvHead: kvHead)  // dimension i at k + i·blockSize
             var dot = 0.0
@@ -35,12 +36,26 @@ private struct PagedCase {
         let e = scores.map { Foundation.exp($0 - m) }
         let total = e.reduce(0, +)
         var out = [Double](repeating: 0, count: d)
-        for t in 0..<contextLength {
+        for t in firstKey..<contextLength {
             let slot = Int(table[t / layout.blockSize]) * layout.blockSize + t % layout.blockSize
             let v = layout.offset(slot: slot, kvHead: kvHead)
-            for i in 0..<d { out[i] += e[t] / total * Double(values[v + i]) }
+            for i in 0..<d { out[i] += e[t - firstKey] / total * Double(values[v + i]) }
         }
         return out
+    }
+
+    /// Poisons every K and V element of the tokens before `firstKey` with NaN, so any read of
+    /// them shows in the output.
+    mutating func poison(before firstKey: Int) {
+        for t in 0..<firstKey {
+            let slot = Int(table[t / layout.blockSize]) * layout.blockSize + t % layout.blockSize
+            for h in 0..<layout.numKVHeads {
+                for i in 0..<layout.headDim {
+                    keys[layout.keyOffset(slot: slot, kvHead: h) + i * layout.blockSize] = .nan
+                    values[layout.offset(slot: slot, kvHead: h) + i] = .nan
+                }
+            }
+        }
     }
 }
 
@@ -126,5 +141,51 @@ func float16CacheIsAttentionOverRoundedValues(blockSize: Int, headDim: Int, cont
                         scale: scale, blockTable: table, contextLength: contextLength, scratch: &scratch)
         #expect(fromHalf.map(\.bitPattern) == fromSingle.map(\.bitPattern), "kv head \(kvHead)")
         #expect(!fromHalf.contains { $0.isNaN })
+    }
+}
+
+/// A sliding window: keys `firstKey..<contextLength` only, as the Double definition over that
+/// range gives, with every token before `firstKey` poisoned with NaN (a read of a skipped block,
+/// or of a skipped key in the window's first block, would show). The window's first key falls
+/// at a block boundary, inside a block, and on the last key; an f16 cache gives the same as an
+/// f32 one holding the rounded values; and firstKey 0 is bitwise the full attention.
+@Test(arguments: [(16, 64, 200, 512), (16, 64, 200, 37), (16, 64, 200, 16), (8, 48, 21, 5), (16, 64, 70, 1), (32, 80, 70, 33)])
+func slidingWindowReadsOnlyTheWindow(blockSize: Int, headDim: Int, contextLength: Int, window: Int) {
+    let group = 2, kvHeads = 2
+    var c = PagedCase(blockSize: blockSize, kvHeads: kvHeads, headDim: headDim, contextLength: contextLength, seed: UInt64(window))
+    let firstKey = max(0, contextLength - window)
+    let q = makeActivations(count: group * headDim, seed: 17)
+    let scale = 1 / Float(headDim).squareRoot()
+    var scratch = [Float](repeating: .nan, count: attentionScratchFloats(layout: c.layout, heads: group))
+    func attend(_ keys: [Float], _ values: [Float], firstKey: Int, kvHead: Int) -> [Float] {
+        var out = [Float](repeating: .nan, count: group * headDim)
+        attendHeadGroup(layout: c.layout, keyCache: keys, valueCache: values, q: q, out: &out, heads: group, kvHead: kvHead,
+                        scale: scale, blockTable: c.table, contextLength: contextLength, firstKey: firstKey, scratch: &scratch)
+        return out
+    }
+    let clean = c
+    c.poison(before: firstKey)
+    for kvHead in 0..<kvHeads {
+        let windowed = attend(c.keys, c.values, firstKey: firstKey, kvHead: kvHead)
+        #expect(!windowed.contains { $0.isNaN })
+        for g in 0..<group {
+            let reference = clean.reference(q: q[g * headDim..<(g + 1) * headDim], kvHead: kvHead, contextLength: contextLength,
+                                            firstKey: firstKey, scale: scale)
+            for i in 0..<headDim { #expect(abs(Double(windowed[g * headDim + i]) - reference[i]) < 1e-4, "head \(g) lane \(i)") }
+        }
+        // The poisoned cache and the clean one agree bitwise inside the window.
+        #expect(windowed.map(\.bitPattern) == attend(clean.keys, clean.values, firstKey: firstKey, kvHead: kvHead).map(\.bitPattern))
+        // f16: the same as f32 over the rounded values.
+        let halfK = c.keys.map { Float16($0) }, halfV = c.values.map { Float16($0) }
+        var fromHalf = [Float](repeating: .nan, count: group * headDim)
+        attendHeadGroup(layout: c.layout, keyCache: halfK, valueCache: halfV, q: q, out: &fromHalf, heads: group, kvHead: kvHead,
+                        scale: scale, blockTable: c.table, contextLength: contextLength, firstKey: firstKey, scratch: &scratch)
+        let rounded = attend(c.keys.map { Float(Float16($0)) }, c.values.map { Float(Float16($0)) }, firstKey: firstKey, kvHead: kvHead)
+        #expect(fromHalf.map(\.bitPattern) == rounded.map(\.bitPattern))
+        // firstKey 0 is the default: the full causal attention.
+        var full = [Float](repeating: .nan, count: group * headDim)
+        attendHeadGroup(layout: c.layout, keyCache: clean.keys, valueCache: clean.values, q: q, out: &full, heads: group, kvHead: kvHead,
+                        scale: scale, blockTable: c.table, contextLength: contextLength, scratch: &scratch)
+        #expect(full.map(\.bitPattern) == attend(clean.keys, clean.values, firstKey: 0, kvHead: kvHead).map(\.bitPattern))
     }
 }

@@ -37,6 +37,25 @@ func siluMultiplyMatchesReference(count: Int) {
     #expect(extreme[0] == 0 && extreme[1] > -1e-30 && extreme[2] == 88 && extreme[3] == 100 && extreme[4] == 0)
 }
 
+/// GeGLU against the tanh formula in Double (PyTorch's `gelu(approximate="tanh")`), and its
+/// limits: large negative gates give 0 (not NaN), large positive ones the gate itself.
+@Test(arguments: [7, 16, 2048])
+func geluTanhMultiplyMatchesReference(count: Int) {
+    let gate = makeActivations(count: count, seed: 13).map { $0 * 6 }, up = makeActivations(count: count, seed: 14)
+    var out = [Float](repeating: 0, count: count)
+    geluTanhMultiply(gate: gate, up: up, out: &out, count: count)
+    for i in 0..<count {
+        let g = Double(gate[i])
+        let gelu = 0.5 * g * (1 + tanh((2 / Double.pi).squareRoot() * (g + 0.044715 * g * g * g)))
+        #expect(abs(Double(out[i]) - gelu * Double(up[i])) <= 1e-5 * max(1, abs(gelu * Double(up[i]))), "\(g)")
+    }
+    var extreme: [Float] = [-100, -10, 10, 100, 0, -1e-8] + [Float](repeating: 1, count: 10)
+    let ones = [Float](repeating: 1, count: 16)
+    geluTanhMultiply(gate: extreme, up: ones, out: &extreme, count: 16)
+    #expect(extreme[0] == 0 && abs(extreme[1]) < 1e-20 && extreme[2] == 10 && extreme[3] == 100 && extreme[4] == 0)
+    #expect(abs(extreme[5] + 0.5e-8) < 1e-12)
+}
+
 @Test func softmaxIsStableAndNormalised() {
     var x: [Float] = [1000, 999, -Float.infinity, 998]
     softmax(&x, count: 4)
