@@ -41,6 +41,7 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
     let outputNorm: [Float]  // [hidden]
     let lmHead: WeightMatrix  // [vocab, hidden]
     let rope: RopeTable
+    let attention: PagedAttention
     private var workspace = Workspace()
 
     public var vocabularySize: Int { configuration.vocabSize }
@@ -51,91 +52,50 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 
     init(configuration c: LlamaConfiguration, source: some WeightSource, options: LoadOptions) throws(ModelError) {
         configuration = c
-        func matrix(_ name: TensorName, rows: Int, columns: Int) throws(ModelError) -> WeightMatrix {
-            let w = try source.matrix(name)
-            guard w.rows == rows, w.columns == columns else {
-                throw .format(.badTensor(path: source.path, tensor: name.description, reason: "shape [\(w.rows), \(w.columns)], expected [\(rows), \(columns)]"))
-            }
-            return w
-        }
-        func vector(_ name: TensorName, count: Int) throws(ModelError) -> [Float] {
-            let v = try source.vector(name)
-            guard v.count == count else {
-                throw .format(.badTensor(path: source.path, tensor: name.description, reason: "\(v.count) elements, expected \(count)"))
-            }
-            return v
-        }
         let d = c.hiddenSize, qDim = c.numHeads * c.headDim, kvDim = c.numKVHeads * c.headDim, f = c.intermediateSize
         // Matrices as stored first (in place in the file), converted below as `options` asks.
-        var embedding = try matrix(.tokenEmbedding, rows: c.vocabSize, columns: d)
+        let storedEmbedding = try source.matrix(.tokenEmbedding, rows: c.vocabSize, columns: d)
         var layers: [Layer] = []
         for i in 0..<c.numLayers {
             layers.append(Layer(
-                attentionNorm: try vector(.attentionNorm(i), count: d),
-                q: try matrix(.q(i), rows: qDim, columns: d),
-                k: try matrix(.k(i), rows: kvDim, columns: d),
-                v: try matrix(.v(i), rows: kvDim, columns: d),
-                o: try matrix(.o(i), rows: d, columns: qDim),
-                qBias: c.attentionBias ? try vector(.qBias(i), count: qDim) : nil,
-                kBias: c.attentionBias ? try vector(.kBias(i), count: kvDim) : nil,
-                vBias: c.attentionBias ? try vector(.vBias(i), count: kvDim) : nil,
-                ffnNorm: try vector(.ffnNorm(i), count: d),
-                gate: try matrix(.gate(i), rows: f, columns: d),
-                up: try matrix(.up(i), rows: f, columns: d),
-                down: try matrix(.down(i), rows: d, columns: f)
+                attentionNorm: try source.vector(.attentionNorm(i), count: d),
+                q: try source.matrix(.q(i), rows: qDim, columns: d),
+                k: try source.matrix(.k(i), rows: kvDim, columns: d),
+                v: try source.matrix(.v(i), rows: kvDim, columns: d),
+                o: try source.matrix(.o(i), rows: d, columns: qDim),
+                qBias: c.attentionBias ? try source.vector(.qBias(i), count: qDim) : nil,
+                kBias: c.attentionBias ? try source.vector(.kBias(i), count: kvDim) : nil,
+                vBias: c.attentionBias ? try source.vector(.vBias(i), count: kvDim) : nil,
+                ffnNorm: try source.vector(.ffnNorm(i), count: d),
+                gate: try source.matrix(.gate(i), rows: f, columns: d),
+                up: try source.matrix(.up(i), rows: f, columns: d),
+                down: try source.matrix(.down(i), rows: d, columns: f)
             ))
         }
-        outputNorm = try vector(.outputNorm, count: d)
+        outputNorm = try source.vector(.outputNorm, count: d)
         // nil: the LM head is the embedding table (tied, or the file has no output matrix).
-        let output = c.tieWordEmbeddings || !source.has(.output) ? nil : try matrix(.output, rows: c.vocabSize, columns: d)
-        let storedTypes = Set(layers.flatMap { [$0.q.type, $0.gate.type, $0.down.type] }.map { "\($0)" }).sorted().joined(separator: "/")
-        let storedHead = output?.type ?? embedding.type
-        defaultKVCacheDType = options.precision == .float32 || layers.contains { $0.q.type == .f32 } ? .float32 : .float16
-
-        // Quantized matrices in the layout this CPU's kernels run fastest on (x16 on AVX-512 VNNI;
-        // a tied embedding is packed once and its lookups unpack the row they read).
-        func packed(_ layers: [Layer]) -> [Layer] {
-            layers.enumerated().map { i, layer in layer.replacingLinears(layer.linears(i).map { $0.matrix.packedForKernels() }) }
-        }
-        switch options.precision {
-        case .native:
-            embedding = embedding.packedForKernels()
-            layers = packed(layers)
-            lmHead = output?.packedForKernels() ?? embedding
-        case .float32:
-            embedding = embedding.dequantizedToFloat32()
-            layers = layers.enumerated().map { i, layer in layer.replacingLinears(layer.linears(i).map { $0.matrix.dequantizedToFloat32() }) }
-            lmHead = output?.dequantizedToFloat32() ?? embedding
-        case .int8:
-            // The LM head is a linear layer even when it shares the embedding's table: it gets a
-            // quantized copy and the lookup keeps reading the stored rows.
-            let head: (name: TensorName, matrix: WeightMatrix) = output.map { (.output, $0) } ?? (.tokenEmbedding, embedding)
-            let linears = layers.enumerated().flatMap { i, layer in layer.linears(i) } + [head]
-            let quantizer = OnlineQuantizer(path: source.path, threads: options.threads, logger: options.logger)
-            let quantized = try quantizer.quantize(linears)
-            let perLayer = Layer.linearCount
-            layers = packed(layers.enumerated().map { i, layer in layer.replacingLinears(quantized[perLayer * i..<perLayer * (i + 1)]) })
-            lmHead = quantized[quantized.count - 1].packedForKernels()
-        }
-        self.embedding = embedding
-        self.layers = layers
+        let output = c.tieWordEmbeddings || !source.has(.output) ? nil : try source.matrix(.output, rows: c.vocabSize, columns: d)
+        let perLayer = Layer.linearCount
+        let linears: [(name: TensorName, matrix: WeightMatrix)] = layers.enumerated().flatMap { i, layer in layer.linears(i) }
+        // The description names the types of q, gate and down (offsets 0, 4, 6 of a layer's linears).
+        let described: [Int] = (0..<c.numLayers).flatMap { i in [0, 4, 6].map { perLayer * i + $0 } }
+        let queries: [Int] = (0..<c.numLayers).map { perLayer * $0 }
+        let prepared = try PreparedWeights(embedding: storedEmbedding, linears: linears, output: output, described: described,
+                                           queryProjections: queries, path: source.path, options: options)
+        embedding = prepared.embedding
+        self.layers = layers.enumerated().map { i, layer in layer.replacingLinears(prepared.linears[perLayer * i..<perLayer * (i + 1)]) }
+        lmHead = prepared.lmHead
+        defaultKVCacheDType = prepared.defaultKVCacheDType
+        weightDescription = prepared.description
+        attention = PagedAttention(numHeads: c.numHeads, numKVHeads: c.numKVHeads, headDim: c.headDim, scale: 1 / Float(c.headDim).squareRoot())
 
         var frequencies = c.inverseFrequencies()
         if source.has(.ropeFrequencies) {
             // GGUF stores Llama 3 scaling as per-pair divisors of the base frequencies.
-            let factors = try vector(.ropeFrequencies, count: c.headDim / 2)
+            let factors = try source.vector(.ropeFrequencies, count: c.headDim / 2)
             frequencies = zip(RopeTable.inverseFrequencies(theta: c.ropeTheta, rotaryDim: c.headDim), factors).map { $0 / Double($1) }
         }
         rope = RopeTable(style: c.ropeStyle, headDim: c.headDim, rotaryDim: c.headDim, maxPositions: c.maxPositionEmbeddings, inverseFrequencies: frequencies)
-        let typeNames = Set(layers.flatMap { [$0.q.type, $0.gate.type, $0.down.type] }.map { "\($0)" }).sorted().joined(separator: "/")
-        let head = switch (options.precision, output == nil) {
-        case (.int8, true): "q8_0 (online, from the tied \(storedHead) embedding)"
-        case (.int8, false): "q8_0 (online from \(storedHead))"
-        case (_, true): "tied"
-        case (_, false): "\(lmHead.type)"
-        }
-        let online = options.precision == .int8 ? " (online from \(storedTypes))" : ""
-        weightDescription = "weights \(typeNames)\(online), embedding \(embedding.type), lm head \(head)"
     }
 
     /// Every weight matrix the forward pass reads, by GGUF name; the LM head is "output.weight"
@@ -172,20 +132,8 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
                 rope.apply(q, tokens: t, heads: c.numHeads, rowStride: qDim, positions: pos.baseAddress!)
                 rope.apply(k, tokens: t, heads: c.numKVHeads, rowStride: kvDim, positions: pos.baseAddress!)
             }
-            batch.slotMapping.withUnsafeBufferPointer { slots in
-                let (keys, values) = (cache.keys[i], cache.values[i])
-                switch cache.dtype {
-                case .float32:
-                    writeKV(layout: cache.layout, keyCache: keys.assumingMemoryBound(to: Float.self),
-                            valueCache: values.assumingMemoryBound(to: Float.self),
-                            k: k, v: v, rowStride: kvDim, tokens: t, slots: slots.baseAddress!)
-                case .float16:
-                    writeKV(layout: cache.layout, keyCache: keys.assumingMemoryBound(to: Float16.self),
-                            valueCache: values.assumingMemoryBound(to: Float16.self),
-                            k: k, v: v, rowStride: kvDim, tokens: t, slots: slots.baseAddress!)
-                }
-            }
-            attention(batch, layer: i, cache: cache, q: q, out: attn, context: context)
+            attention.write(batch, layer: i, cache: cache, k: k, v: v)
+            attention.attend(batch, layer: i, cache: cache, q: q, out: attn, window: nil, workspace: workspace, context: context)
             context.matmul(layer.o, attn, tokens: t, h)
             addInPlace(x, h, t * d)
 
@@ -204,24 +152,6 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
         if s > 0 { context.matmul(lmHead, h, tokens: s, logits) }
     }
 
-    /// Attention of every row against its sequence's paged K/V, one (row, KV head) item each.
-    private func attention(_ batch: ForwardBatch, layer: Int, cache: KVCache, q: UnsafeMutablePointer<Float>,
-                           out: UnsafeMutablePointer<Float>, context: KernelContext) {
-        let c = configuration
-        let group = c.numHeads / c.numKVHeads
-        // Per-thread scratch, padded so no two threads write one cache line.
-        let scratchFloats = (attentionScratchFloats(layout: cache.layout, heads: group) + 15) / 16 * 16 + 16
-        let scratch = workspace.attentionScratch(floats: scratchFloats * context.pool.threadCount)
-        // One parallel region for the whole batch: work item = (query row, KV head), the row's
-        // `group` query heads together (they read the same K/V). Rows are numbered across
-        // sequences in batch order; a decode batch of 32 is 32 · kvHeads items in one region
-        // rather than 32 regions.
-        context.pool.parallelFor(batch.tokenCount * c.numKVHeads, AttentionItems(
-            layout: cache.layout, dtype: cache.dtype, keys: UnsafeRawPointer(cache.keys[layer]), values: UnsafeRawPointer(cache.values[layer]),
-            sequences: batch.sequences, q: q, out: out, kvHeads: c.numKVHeads, group: group, headDim: c.headDim,
-            scale: 1 / Float(c.headDim).squareRoot(), scratch: scratch, scratchFloats: scratchFloats))
-    }
-
     private func rmsNormRows(_ x: UnsafeMutablePointer<Float>, _ weight: [Float], _ out: UnsafeMutablePointer<Float>, _ rows: Int, _ d: Int, _ eps: Float) {
         weight.withUnsafeBufferPointer { wp in
             for r in 0..<rows { rmsNorm(x + r * d, weight: wp.baseAddress!, eps: eps, out: out + r * d, count: d) }
@@ -236,99 +166,5 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
 
     private func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
         add(y, x, count: n)
-    }
-}
-
-/// Item (row, KV head) of a layer's attention: the row's query heads of that KV head's group
-/// against the row's sequence's paged K/V.
-private struct AttentionItems: ParallelWork {
-    let layout: PagedKVLayout
-    let dtype: KVCacheDType
-    let keys: UnsafeRawPointer
-    let values: UnsafeRawPointer
-    let sequences: [ForwardBatch.Sequence]
-    let q: UnsafeMutablePointer<Float>
-    let out: UnsafeMutablePointer<Float>
-    let kvHeads: Int
-    let group: Int
-    let headDim: Int
-    let scale: Float
-    /// `scratchFloats` per pool thread.
-    let scratch: UnsafeMutablePointer<Float>
-    let scratchFloats: Int
-
-    func run(_ item: Int, thread: Int) {
-        let row = item / kvHeads, kvHead = item % kvHeads
-        var index = 0
-        while row >= sequences[index].queryStart + sequences[index].queryLength { index += 1 }
-        let s = sequences[index]
-        let i = row - s.queryStart
-        let qDim = kvHeads * group * headDim
-        let offset = row * qDim + kvHead * group * headDim
-        let contextLength = s.contextLength - s.queryLength + i + 1, scratch = scratch + thread * scratchFloats
-        s.blockTable.withUnsafeBufferPointer { table in
-            switch dtype {
-            case .float32:
-                attendHeadGroup(layout: layout, keyCache: keys.assumingMemoryBound(to: Float.self),
-                                valueCache: values.assumingMemoryBound(to: Float.self), q: q + offset, out: out + offset,
-                                heads: group, kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
-                                contextLength: contextLength, scratch: scratch)
-            case .float16:
-                attendHeadGroup(layout: layout, keyCache: keys.assumingMemoryBound(to: Float16.self),
-                                valueCache: values.assumingMemoryBound(to: Float16.self), q: q + offset, out: out + offset,
-                                heads: group, kvHead: kvHead, scale: scale, blockTable: table.baseAddress!,
-                                contextLength: contextLength, scratch: scratch)
-            }
-        }
-    }
-}
-
-/// Reusable activation buffers of one forward pass, grown to the largest batch seen.
-final class Workspace {
-    private(set) var capacity = 0
-    var x = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, hidden] residual stream
-    var h = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, hidden] normed input / block output
-    var q = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, heads·headDim]
-    var k = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, kvHeads·headDim]
-    var v = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, kvHeads·headDim]
-    var attn = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, heads·headDim]
-    var gate = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, ffn]
-    var up = UnsafeMutablePointer<Float>.allocate(capacity: 0)  // [T, ffn]
-
-    func reserve(tokens: Int, hidden: Int, qDim: Int, kvDim: Int, ffn: Int) {
-        guard tokens > capacity else { return }
-        release()
-        let n = max(tokens, capacity * 2)
-        x = .allocate(capacity: n * hidden)
-        h = .allocate(capacity: n * hidden)
-        q = .allocate(capacity: n * qDim)
-        k = .allocate(capacity: n * kvDim)
-        v = .allocate(capacity: n * kvDim)
-        attn = .allocate(capacity: n * qDim)
-        gate = .allocate(capacity: n * ffn)
-        up = .allocate(capacity: n * ffn)
-        capacity = n
-    }
-
-    private var scratch = UnsafeMutablePointer<Float>.allocate(capacity: 0)
-    private var scratchCapacity = 0
-
-    /// At least `floats` floats of attention scratch (contents undefined), grown when needed.
-    func attentionScratch(floats: Int) -> UnsafeMutablePointer<Float> {
-        if floats > scratchCapacity {
-            scratch.deallocate()
-            scratch = .allocate(capacity: floats)
-            scratchCapacity = floats
-        }
-        return scratch
-    }
-
-    private func release() {
-        for p in [x, h, q, k, v, attn, gate, up] { p.deallocate() }
-    }
-
-    deinit {
-        release()
-        scratch.deallocate()
     }
 }

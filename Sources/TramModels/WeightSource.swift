@@ -12,6 +12,26 @@ protocol WeightSource {
     func vector(_ name: TensorName) throws(ModelError) -> [Float]
 }
 
+extension WeightSource {
+    /// A 2-D weight that must have shape `[rows, columns]`.
+    func matrix(_ name: TensorName, rows: Int, columns: Int) throws(ModelError) -> WeightMatrix {
+        let w = try matrix(name)
+        guard w.rows == rows, w.columns == columns else {
+            throw .format(.badTensor(path: path, tensor: name.description, reason: "shape [\(w.rows), \(w.columns)], expected [\(rows), \(columns)]"))
+        }
+        return w
+    }
+
+    /// A 1-D tensor that must have `count` elements, as f32.
+    func vector(_ name: TensorName, count: Int) throws(ModelError) -> [Float] {
+        let v = try vector(name)
+        guard v.count == count else {
+            throw .format(.badTensor(path: path, tensor: name.description, reason: "\(v.count) elements, expected \(count)"))
+        }
+        return v
+    }
+}
+
 /// Logical tensor names of the Llama family.
 enum TensorName: Hashable, CustomStringConvertible {
     case tokenEmbedding, outputNorm, output
