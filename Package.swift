@@ -104,7 +104,7 @@ let package = Package(
         // Replaces malloc in the test executable to count allocations (AllocationCounter).
         .target(name: "CTramAllocationCounter", path: "Tests/CTramAllocationCounter"),
         .target(
-            name: "TramTestSupport", dependencies: ["TramModels", "TramKernels", "TramEngine", "CTramAllocationCounter"],
+            name: "TramTestSupport", dependencies: ["TramModels", "TramKernels", "TramEngine", "TramFormats", "CTramAllocationCounter"],
             path: "Tests/TramTestSupport", swiftSettings: upcoming
         ),
         .testTarget(name: "TramKernelsTests", dependencies: ["TramKernels", "TramTestSupport"], swiftSettings: upcoming),

@@ -7,13 +7,18 @@ public struct LoadedModel: Sendable {
     public let tokenizer: Tokenizer
     /// Jinja source of the model's chat template, if it ships one.
     public let chatTemplate: String?
-    /// Token ids that end generation: the tokenizer's EOS plus `generation_config.json`'s.
+    /// Token ids that end generation: the tokenizer's EOS, GGUF's EOT, `config.json`'s and
+    /// `generation_config.json`'s, and the architecture's end-of-turn tokens (Gemma's
+    /// `<end_of_turn>`).
     public let eosTokenIDs: Set<Int>
     /// A short name (the alias, the file's or the directory's name).
     public let name: String
     public let path: String
     /// "gguf" or "safetensors".
     public let format: String
+    /// The name the registry chose the architecture by: GGUF `general.architecture` ("llama",
+    /// "gemma3"), or config.json's `architectures[0]`, else its `model_type`.
+    public let architecture: String
     /// Sampling defaults from `generation_config.json` (HF directories only).
     public let generationDefaults: GenerationDefaults
 }

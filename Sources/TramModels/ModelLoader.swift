@@ -82,14 +82,21 @@ public enum ModelLoader {
         do { file = try GGUFFile(path: path) } catch { throw .format(error) }
         let arch: String
         do { arch = try file.string("general.architecture") } catch { throw .format(error) }
-        let model = try ModelRegistry.entry(arch, path: path).loadGGUF(file, arch, options)
+        let entry = try ModelRegistry.entry(arch, path: path)
+        let model = try entry.loadGGUF(file, arch, options)
         let tokenizer = try ggufTokenizer(file, path: path)
         var eos = Set<Int>()
         if let e = tokenizer.eosTokenID { eos.insert(e) }
         if let e = try? file.optionalInt("tokenizer.ggml.eot_token_id") { eos.insert(e) }
+        eos.formUnion(endOfTurnIDs(entry, tokenizer))
         return LoadedModel(
             model: model, tokenizer: tokenizer, chatTemplate: try? file.optionalString("tokenizer.chat_template"),
-            eosTokenIDs: eos, name: name, path: path, format: "gguf", generationDefaults: GenerationDefaults())
+            eosTokenIDs: eos, name: name, path: path, format: "gguf", architecture: arch, generationDefaults: GenerationDefaults())
+    }
+
+    /// The ids of the architecture's end-of-turn tokens that the vocabulary holds as added tokens.
+    static func endOfTurnIDs(_ entry: ModelRegistry.Entry, _ tokenizer: Tokenizer) -> Set<Int> {
+        Set(entry.endOfTurnTokens.compactMap { tokenizer.addedTokenID(for: $0) })
     }
 
     static func loadDirectory(_ path: String, options: LoadOptions, name: String) throws(ModelError) -> LoadedModel {
@@ -122,6 +129,7 @@ public enum ModelLoader {
         var eos = Set<Int>()
         if let e = tokenizer.eosTokenID { eos.insert(e) }
         eos.formUnion(raw.eos_token_id?.values ?? [])
+        eos.formUnion(endOfTurnIDs(entry, tokenizer))
         var defaults = GenerationDefaults()
         if let data = try read("generation_config.json") {
             guard let g = try? JSONDecoder().decode(GenerationConfig.self, from: data) else {
@@ -133,7 +141,7 @@ public enum ModelLoader {
         }
         return LoadedModel(
             model: model, tokenizer: tokenizer, chatTemplate: chatTemplate, eosTokenIDs: eos,
-            name: name, path: path, format: "safetensors", generationDefaults: defaults)
+            name: name, path: path, format: "safetensors", architecture: archName, generationDefaults: defaults)
     }
 }
 

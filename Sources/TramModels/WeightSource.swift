@@ -32,12 +32,19 @@ extension WeightSource {
     }
 }
 
-/// Logical tensor names of the Llama family.
+/// Logical tensor names of the architectures, each mapped to its GGUF and Hugging Face spelling.
+///
+/// Gemma 3 has four norms per layer where Llama has two, and Hugging Face's names collide:
+/// Gemma's `post_attention_layernorm` normalizes the attention's output (GGUF
+/// `post_attention_norm`), while Llama's normalizes the MLP's input (GGUF `ffn_norm`), which
+/// Gemma calls `pre_feedforward_layernorm`. So the Gemma norms are cases of their own.
 enum TensorName: Hashable, CustomStringConvertible {
     case tokenEmbedding, outputNorm, output
     case attentionNorm(Int), q(Int), k(Int), v(Int), o(Int), qBias(Int), kBias(Int), vBias(Int)
     case ffnNorm(Int), gate(Int), up(Int), down(Int)
     case ropeFrequencies
+    /// Gemma 3: RMSNorm over each q / k head, the norm after attention, the norms around the MLP.
+    case qNorm(Int), kNorm(Int), postAttentionNorm(Int), preFeedforwardNorm(Int), postFeedforwardNorm(Int)
 
     var gguf: String {
         switch self {
@@ -57,6 +64,11 @@ enum TensorName: Hashable, CustomStringConvertible {
         case let .gate(i): "blk.\(i).ffn_gate.weight"
         case let .up(i): "blk.\(i).ffn_up.weight"
         case let .down(i): "blk.\(i).ffn_down.weight"
+        case let .qNorm(i): "blk.\(i).attn_q_norm.weight"
+        case let .kNorm(i): "blk.\(i).attn_k_norm.weight"
+        case let .postAttentionNorm(i): "blk.\(i).post_attention_norm.weight"
+        case let .preFeedforwardNorm(i): "blk.\(i).ffn_norm.weight"
+        case let .postFeedforwardNorm(i): "blk.\(i).post_ffw_norm.weight"
         }
     }
 
@@ -78,6 +90,11 @@ enum TensorName: Hashable, CustomStringConvertible {
         case let .gate(i): "model.layers.\(i).mlp.gate_proj.weight"
         case let .up(i): "model.layers.\(i).mlp.up_proj.weight"
         case let .down(i): "model.layers.\(i).mlp.down_proj.weight"
+        case let .qNorm(i): "model.layers.\(i).self_attn.q_norm.weight"
+        case let .kNorm(i): "model.layers.\(i).self_attn.k_norm.weight"
+        case let .postAttentionNorm(i): "model.layers.\(i).post_attention_layernorm.weight"
+        case let .preFeedforwardNorm(i): "model.layers.\(i).pre_feedforward_layernorm.weight"
+        case let .postFeedforwardNorm(i): "model.layers.\(i).post_feedforward_layernorm.weight"
         }
     }
 

@@ -61,6 +61,11 @@ public final class Tokenizer: Sendable {
         eosTokenID = parts.eosTokenID
     }
 
+    /// The id of the added (special or user-defined) token whose text is exactly `text`.
+    package func addedTokenID(for text: String) -> Int? {
+        addedTokenIDs[ByteString(text)].map(Int.init)
+    }
+
     /// One more than the largest token id.
     public var vocabularySize: Int { tokens.count }
 

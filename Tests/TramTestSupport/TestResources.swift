@@ -22,6 +22,16 @@ public enum TestResources {
         return path
     }
 
+    /// The Gemma 3 270M Q4_K_M GGUF (override with `TRAM_TEST_GEMMA_MODEL`).
+    public static func realGemmaModelPath() throws -> String {
+        let path = ProcessInfo.processInfo.environment["TRAM_TEST_GEMMA_MODEL"]
+            ?? ModelResolver.cacheDirectory().appendingPathComponent("models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MissingResource(description: "the Gemma 3 model is missing at \(path)")
+        }
+        return path
+    }
+
     /// The Hugging Face-style directory made from the real GGUF by `scripts/gguf_to_hf.py`
     /// (override with `TRAM_TEST_HF_MODEL`).
     public static func realHFModelPath() throws -> String {
