@@ -67,6 +67,8 @@ public final class OpenAIServer: Sendable {
     public let metrics: EngineMetrics?
     /// Request bodies → validated engine requests.
     let input: InputProcessor
+    /// Where the chat template came from (`--chat-template`, the model, Tram's built-in one).
+    let chatTemplateChoice: ChatTemplateChoice
     let created = Int(Date().timeIntervalSince1970)
     let logger: Logger
     private let draining = Atomic<Bool>(false)
@@ -87,12 +89,17 @@ public final class OpenAIServer: Sendable {
         case let .custom(d): defaults = d
         }
         let tokenizer = model.tokenizer
-        let chatTemplate = InputProcessor.chatTemplate(source: configuration.chatTemplate ?? model.chatTemplate, tokenizer: tokenizer)
+        let choice = ChatTemplateChoice(argument: configuration.chatTemplate, model: model)
+        chatTemplateChoice = choice
+        let chatTemplate = InputProcessor.chatTemplate(source: choice.source, tokenizer: tokenizer)
         input = InputProcessor(tokenizer: tokenizer, chatTemplate: chatTemplate, vocabularySize: model.model.vocabularySize,
                                maxModelLen: maxModelLen, limits: limits, defaults: defaults)
     }
 
     var modelName: String { configuration.servedModelNames.first ?? model.name }
+
+    /// Which chat template chat requests use and where it came from, for the start-up log.
+    public var chatTemplateDescription: String { chatTemplateChoice.logLine(architecture: model.architecture) }
 
     /// Why chat requests will be refused (no template, or one that does not parse), or nil; for
     /// a warning at start-up.

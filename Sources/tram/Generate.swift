@@ -78,7 +78,7 @@ struct Generate: ParsableCommand {
 
     /// Streams one completion as the engine produces it.
     func runOne(_ core: EngineCore, _ loaded: LoadedModel, prompt: String, parameters: SamplingParameters, logger: Logger) throws {
-        let text = chat ? try renderChat(loaded, [ChatMessage(role: "user", content: prompt)]) : prompt
+        let text = chat ? try renderChat(loaded, [ChatMessage(role: "user", content: prompt)], logger: logger) : prompt
         // A rendered chat already holds its special tokens, as the server encodes it.
         let ids = loaded.tokenizer.encode(text, addSpecialTokens: !chat)
         let clock = ContinuousClock()
@@ -120,8 +120,10 @@ struct Generate: ParsableCommand {
         var prompts: [String?] = []
         var results: [Int: BatchResult] = [:]
         // Lines are judged by the same input processor as the server's bodies.
+        let choice = ChatTemplateChoice(argument: nil, model: loaded)
+        logger.info("\(choice.logLine(architecture: loaded.architecture))")
         let processor = InputProcessor(
-            tokenizer: loaded.tokenizer, chatTemplate: InputProcessor.chatTemplate(source: loaded.chatTemplate, tokenizer: loaded.tokenizer),
+            tokenizer: loaded.tokenizer, chatTemplate: InputProcessor.chatTemplate(source: choice.source, tokenizer: loaded.tokenizer),
             vocabularySize: loaded.model.vocabularySize, maxModelLen: llm.core.maxModelLen, limits: llm.core.requestLimits,
             defaults: GenerationDefaults())
         for (i, raw) in lines.enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -187,9 +189,11 @@ struct Generate: ParsableCommand {
         }
     }
 
-    func renderChat(_ loaded: LoadedModel, _ messages: [ChatMessage]) throws -> String {
+    func renderChat(_ loaded: LoadedModel, _ messages: [ChatMessage], logger: Logger) throws -> String {
+        let choice = ChatTemplateChoice(argument: nil, model: loaded)
+        logger.info("\(choice.logLine(architecture: loaded.architecture))")
         do {
-            return try InputProcessor.chatTemplate(source: loaded.chatTemplate, tokenizer: loaded.tokenizer).get()
+            return try InputProcessor.chatTemplate(source: choice.source, tokenizer: loaded.tokenizer).get()
                 .render(messages, addGenerationPrompt: true)
         } catch {
             throw ValidationError(error.description)

@@ -97,6 +97,7 @@ struct Serve: AsyncParsableCommand {
             chatTemplate: templateSource)
         let server = OpenAIServer(model: loaded, engine: loop, maxModelLen: core.maxModelLen, configuration: configuration,
                                   limits: core.requestLimits, metrics: metrics, logger: Logger(label: "tram.server"))
+        logger.info("\(server.chatTemplateDescription)")
         if let problem = server.chatTemplateProblem {
             logger.warning("chat requests will get 400: \(problem); pass one with --chat-template")
         }

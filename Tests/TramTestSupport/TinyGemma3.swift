@@ -30,6 +30,8 @@ public struct TinyGemma3: Sendable {
     /// Write `gemma3.attention.sliding_window_pattern` as this period (nil: leave it out, so the
     /// reader's default of 6 would apply — only right when `period` is 6).
     public var writesPattern = true
+    /// `tokenizer.chat_template`, which real Gemma 3 GGUFs lack.
+    public var chatTemplate: String?
 
     public init() {}
 
@@ -122,6 +124,7 @@ public struct TinyGemma3: Sendable {
             ("tokenizer.ggml.add_space_prefix", .bool(false)),
         ]
         for (k, v) in tokenizer { w.add(k, v) }
+        if let chatTemplate { w.add("tokenizer.chat_template", .string(chatTemplate)) }
         for t in tensors() {
             w.addTensor(t.name, dimensions: t.columns.map { [$0, t.rows] } ?? [t.rows], floats: t.values)
         }
