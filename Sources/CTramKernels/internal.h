@@ -14,8 +14,14 @@
 typedef struct { uint16_t d; int8_t qs[32]; } ctram_block_q8_0;              // 34 bytes
 typedef struct { uint16_t d; uint8_t qs[16]; } ctram_block_q4_0;             // 18 bytes
 typedef struct { uint16_t d; uint16_t m; uint8_t qs[16]; } ctram_block_q4_1; // 20 bytes
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } ctram_block_q5_0;             // 22 bytes
+typedef struct { uint16_t d; uint16_t m; uint8_t qh[4]; uint8_t qs[16]; } ctram_block_q5_1; // 24 bytes
+typedef struct { uint16_t d; uint8_t qs[16]; } ctram_block_iq4_nl;                          // 18 bytes
 typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qs[128]; } ctram_block_q4_K; // 144
 typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } ctram_block_q6_K; // 210
+typedef struct { uint8_t scales[16]; uint8_t qs[64]; uint16_t d; uint16_t dmin; } ctram_block_q2_K; // 84
+typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; uint16_t d; } ctram_block_q3_K; // 110
+typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } ctram_block_q5_K; // 176
 
 /// IEEE half → float, exact.
 CTRAM_INLINE float ctram_f16_to_f32(uint16_t h) {
@@ -81,6 +87,14 @@ CTRAM_AVX2 CTRAM_INLINE float ctram_hsum256(__m256 v) {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
+/// Lane l = the sum of the 8 int32 lanes of v[l].
+CTRAM_AVX2 CTRAM_INLINE __m256i ctram_reduce8_epi32(const __m256i v[8]) {
+    const __m256i h0 = _mm256_hadd_epi32(v[0], v[1]), h1 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i h2 = _mm256_hadd_epi32(v[4], v[5]), h3 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i g0 = _mm256_hadd_epi32(h0, h1), g1 = _mm256_hadd_epi32(h2, h3); // [v0..v3 low | v0..v3 high]
+    return _mm256_add_epi32(_mm256_permute2x128_si256(g0, g1, 0x20), _mm256_permute2x128_si256(g0, g1, 0x31));
+}
+
 /// 16 bytes of packed nibbles → 32 bytes: low nibbles in bytes 0–15, high nibbles in 16–31.
 CTRAM_AVX2 CTRAM_INLINE __m256i ctram_unpack_nibbles(const uint8_t *p) {
     __m128i b = _mm_loadu_si128((const __m128i *)p);
@@ -216,6 +230,12 @@ CTRAM_DECLARE_TILE(ctram_tile_q4_0_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q4_1_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q4_K_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q6_K_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q5_1_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_iq4_nl_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q2_K_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q3_K_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q5_K_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q4_1x16_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q8_0x16_scalar)
 #if CTRAM_X86
@@ -231,6 +251,18 @@ CTRAM_DECLARE_TILE(ctram_tile_q4_K_avx2)
 CTRAM_DECLARE_TILE(ctram_tile_q6_K_avx2)
 CTRAM_DECLARE_TILE(ctram_tile_q4_K_vnni)
 CTRAM_DECLARE_TILE(ctram_tile_q6_K_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q5_1_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_iq4_nl_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q5_1_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_iq4_nl_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q2_K_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q3_K_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q5_K_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q2_K_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q3_K_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q5_K_vnni)
 #endif
 
 #endif

@@ -23,6 +23,7 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
     public static let q5_K = GGMLType(id: 13, name: "Q5_K", blockElements: 256, blockBytes: 176)
     public static let q6_K = GGMLType(id: 14, name: "Q6_K", blockElements: 256, blockBytes: 210)
     public static let q8_K = GGMLType(id: 15, name: "Q8_K", blockElements: 256, blockBytes: 292)
+    public static let iq4_nl = GGMLType(id: 20, name: "IQ4_NL", blockElements: 32, blockBytes: 18)
     public static let i8 = GGMLType(id: 24, name: "I8", blockElements: 1, blockBytes: 1)
     public static let i16 = GGMLType(id: 25, name: "I16", blockElements: 1, blockBytes: 2)
     public static let i32 = GGMLType(id: 26, name: "I32", blockElements: 1, blockBytes: 4)
@@ -31,7 +32,7 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
     public static let bf16 = GGMLType(id: 30, name: "BF16", blockElements: 1, blockBytes: 2)
 
     public static let known: [UInt32: GGMLType] = Dictionary(
-        uniqueKeysWithValues: [f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0, q8_1, q2_K, q3_K, q4_K, q5_K, q6_K, q8_K, i8, i16, i32, i64, f64, bf16]
+        uniqueKeysWithValues: [f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0, q8_1, q2_K, q3_K, q4_K, q5_K, q6_K, q8_K, iq4_nl, i8, i16, i32, i64, f64, bf16]
             .map { ($0.id, $0) })
 
     public init?(id: UInt32) {

@@ -106,7 +106,8 @@ void ctram_unpack_q4_1x16_row(const void *src, void *dst, int nblocks);
 void ctram_pack_q8_0x16(const void *src, void *dst, int rows, int nblocks);
 void ctram_unpack_q8_0x16_row(const void *src, void *dst, int nblocks);
 
-/// The tile kernel for a GGML type id (8 Q8_0, 2 Q4_0, 3 Q4_1, 12 Q4_K, 14 Q6_K) or a packed
+/// The tile kernel for a GGML type id (8 Q8_0, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1, 20 IQ4_NL; 10 Q2_K,
+/// 11 Q3_K, 12 Q4_K, 13 Q5_K, 14 Q6_K) or a packed
 /// type id (CTRAM_TYPE_Q4_1X16, CTRAM_TYPE_Q8_0X16) and an ISA.
 /// Falls back to the best lower variant when one ISA has no dedicated code. NULL for other types.
 ctram_tile_fn ctram_tile_kernel(uint32_t ggml_type, int isa);
