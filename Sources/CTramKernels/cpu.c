@@ -72,7 +72,7 @@ static int resolved_isa(uint32_t type, int isa) {
     if (isa > best) isa = best;
     switch (type) {
     case 8: case 2: case 3: case 6: case 7: case 10: case 11: case 12: case 13: case 14: case 20: return isa;
-    case CTRAM_TYPE_Q4_1X16: case CTRAM_TYPE_Q5_0X16: case CTRAM_TYPE_Q8_0X16: return isa >= CTRAM_ISA_AVX512VNNI ? CTRAM_ISA_AVX512VNNI : CTRAM_ISA_SCALAR;
+    case CTRAM_TYPE_Q4_1X16: case CTRAM_TYPE_Q5_0X16: case CTRAM_TYPE_Q8_0X16: return isa;
     default: return -1;
     }
 }
@@ -114,6 +114,9 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
         case 10: return ctram_tile_q2_K_avx2;
         case 11: return ctram_tile_q3_K_avx2;
         case 13: return ctram_tile_q5_K_avx2;
+        case CTRAM_TYPE_Q4_1X16: return ctram_tile_q4_1x16_avx2;
+        case CTRAM_TYPE_Q5_0X16: return ctram_tile_q5_0x16_avx2;
+        case CTRAM_TYPE_Q8_0X16: return ctram_tile_q8_0x16_avx2;
         }
     }
 #endif

@@ -183,6 +183,31 @@ CTRAM_VNNI CTRAM_INLINE float ctram_hsum512(__m512 v) {
     }
 #endif
 
+#if CTRAM_X86
+// AVX2 tiles on the x16 layouts: a 64-byte x16 vector is two 32-byte halves, lanes 0–7 and
+// 8–15 of the group, and maddubs + madd give each int32 lane exactly the sum dpbusd gives it.
+// So with the float work done per lane in the same order, the AVX2 tiles equal the VNNI ones
+// (and their scalar twins) bit for bit. Helpers for short last groups:
+
+/// 32-byte load of the n ≤ 8 first 32-bit words at p (the rest zero, not read).
+CTRAM_AVX2 CTRAM_INLINE __m256i ctram_load_words(const void *p, int n) {
+    if (n >= 8) return _mm256_loadu_si256((const __m256i *)p);
+    const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_maskload_epi32((const int *)p, live);
+}
+/// 8 floats at p, lanes n… zero (not read).
+CTRAM_AVX2 CTRAM_INLINE __m256 ctram_load_floats(const float *p, int n) {
+    return _mm256_castsi256_ps(ctram_load_words(p, n));
+}
+/// n ≤ 8 f16 values at p → 8 floats, lanes n… zero (not read).
+CTRAM_AVX2 CTRAM_INLINE __m256 ctram_load_f16x8(const void *p, int n) {
+    if (n >= 8) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+    uint16_t h[8] = {0};
+    memcpy(h, p, 2 * (size_t)(n > 0 ? n : 0));
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+}
+#endif
+
 /// Rows of the x16 layouts: blocks in group g (16 a group, the last one shorter).
 CTRAM_INLINE int ctram_x16_group_size(int nblocks, int g) { return nblocks - 16 * g < 16 ? nblocks - 16 * g : 16; }
 /// A last group this short stays in GGUF block layout and runs the pair steps above: a masked
@@ -241,6 +266,9 @@ CTRAM_DECLARE_TILE(ctram_tile_q5_0x16_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q8_0x16_scalar)
 #if CTRAM_X86
 CTRAM_DECLARE_TILE(ctram_tile_q4_1x16_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q4_1x16_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0x16_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q8_0x16_avx2)
 CTRAM_DECLARE_TILE(ctram_tile_q5_0x16_vnni)
 CTRAM_DECLARE_TILE(ctram_tile_q8_0x16_vnni)
 CTRAM_DECLARE_TILE(ctram_tile_q8_0_avx2)

@@ -129,4 +129,57 @@ CTRAM_VNNI void ctram_tile_q5_0x16_vnni(int nw, int na, CTRAM_TILE_ARGS) {
     CTRAM_TILE_SWITCH(TILE)
 #undef TILE
 }
+
+LANES_STEPS(q5_0_tail_avx2, CTRAM_AVX2, Q5_0_UNPACK, Q5_0_SCALE, NO_MIN, DOT_U8_AVX2, -16, 0, )
+
+// AVX2 on the x16 layout, half a group at a time (see internal.h): the half's 32 mask bits
+// become 0x10 bytes as lanes32.h's fifth_bits makes them.
+CTRAM_AVX2 CTRAM_INLINE void q5_0x16_tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    CTRAM_ACTIVATION_VIEWS(NA)
+    __m256 acc[4][4][2];
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) acc[i][j][0] = acc[i][j][1] = _mm256_setzero_ps();
+    const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const int groups = nblocks / 16;
+    for (int g = 0; g < groups; g++) {
+        for (int h = 0; h < 2; h++) {
+            __m256i S[4][4];
+            for (int j = 0; j < NA; j++) {
+                const __m256i corr = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                                      _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)(A[j].sum + 16 * g + 8 * h)), 4));
+                for (int i = 0; i < NW; i++) S[i][j] = corr;
+            }
+            for (int k = 0; k < 8; k++) {
+                __m256i wq[4];
+                for (int i = 0; i < NW; i++) {
+                    const uint8_t *grp = (const uint8_t *)W_ROW(i) + (size_t)Q5X16_GROUP * g;
+                    const __m256i chunk = _mm256_loadu_si256((const __m256i *)(grp + 64 * (k & 3) + 32 * h));
+                    const __m256i q = _mm256_and_si256(k < 4 ? chunk : _mm256_srli_epi16(chunk, 4), nibble);
+                    uint32_t bits;
+                    memcpy(&bits, grp + 256 + 8 * k + 4 * h, 4);
+                    wq[i] = _mm256_or_si256(q, fifth_bits(bits));
+                }
+                for (int j = 0; j < NA; j++) {
+                    const __m256i aq = _mm256_load_si256((const __m256i *)(A[j].qx + 512 * (size_t)g + 64 * k + 32 * h));
+                    for (int i = 0; i < NW; i++) S[i][j] = _mm256_add_epi32(S[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(wq[i], aq), ones));
+                }
+            }
+            for (int i = 0; i < NW; i++) {
+                const uint8_t *grp = (const uint8_t *)W_ROW(i) + (size_t)Q5X16_GROUP * g;
+                const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(grp + 320 + 16 * h)));
+                for (int j = 0; j < NA; j++)
+                    acc[i][j][h] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(A[j].d + 16 * g + 8 * h)), _mm256_cvtepi32_ps(S[i][j]), acc[i][j][h]);
+            }
+        }
+    }
+    if (16 * groups < nblocks) q5_0_tail_avx2_steps(NW, NA, A, w, w_stride, 16 * groups, nblocks, acc);
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum256(_mm256_add_ps(acc[i][j][0], acc[i][j][1]));
+}
+
+CTRAM_AVX2 void ctram_tile_q5_0x16_avx2(int nw, int na, CTRAM_TILE_ARGS) {
+#define TILE(NW, NA) q5_0x16_tile_avx2(NW, NA, CTRAM_TILE_PASS)
+    CTRAM_TILE_SWITCH(TILE)
+#undef TILE
+}
 #endif

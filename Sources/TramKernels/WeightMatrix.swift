@@ -7,8 +7,8 @@ public enum WeightPacking: Sendable, Hashable {
     /// As in the file: GGUF block after block along each row.
     case ggml
     /// Q4_1, Q5_0 or Q8_0 rows regrouped 16 blocks at a time (`ctram_pack_q4_1x16`,
-    /// `ctram_pack_q5_0x16`, `ctram_pack_q8_0x16`), so the AVX-512 VNNI tile accumulates each
-    /// block in its own int32 lane and does its float work once per 16 blocks. Same size as
+    /// `ctram_pack_q5_0x16`, `ctram_pack_q8_0x16`), so the AVX-512 VNNI and AVX2 tiles accumulate each
+    /// block in its own int32 lane and do their float work once per 16 (8) blocks. Same size as
     /// `.ggml`; only this package's kernels read it.
     case x16
 }
@@ -88,10 +88,10 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// This matrix in the layout the `isa` kernels run fastest on: Q4_1, Q5_0 and Q8_0 are repacked
-    /// `.x16` (a copy the new matrix owns) when AVX-512 VNNI runs; anything else is returned as
-    /// is. Any kernel variant still computes a packed matrix correctly (the scalar one included).
+    /// `.x16` (a copy the new matrix owns) when AVX2 or AVX-512 VNNI runs (both have x16 tiles);
+    /// anything else, or a scalar context, gets the matrix as is. Any kernel variant still computes a packed matrix correctly (the scalar one included).
     public func packedForKernels(isa: KernelISA = .selected) -> WeightMatrix {
-        guard Self.packableTypes.contains(type), packing == .ggml, isa >= .avx512vnni, rows > 0 else { return self }
+        guard Self.packableTypes.contains(type), packing == .ggml, isa >= .avx2, rows > 0 else { return self }
         let buffer = AlignedBuffer(byteCount: rows * rowBytes)
         // Rows pack independently: split them over the cores (model load time is start-up time).
         let chunks = min(rows, 4 * ProcessInfo.processInfo.activeProcessorCount)

@@ -30,21 +30,21 @@ func x16PackingRoundTrips(type: DataType, blocks: Int) {
     }
 }
 
-@Test func onlyQ4_1Q5_0AndQ8_0ArePackedAndOnlyForVNNI() {
+@Test func onlyQ4_1Q5_0AndQ8_0ArePackedAndOnlyForSIMD() {
     let q41 = makeWeights(.q4_1, rows: 4, columns: 64, seed: 1)
-    #expect(q41.packedForKernels(isa: .avx2).packing == .ggml)
+    #expect(q41.packedForKernels(isa: .avx2).packing == .x16)
     #expect(q41.packedForKernels(isa: .scalar).packing == .ggml)
     for type in [DataType.q4_0, .q5_1, .iq4_nl, .q4_K, .q5_K, .q6_K, .f32] {
         let w = makeWeights(type, rows: 4, columns: type.blockElements == 256 ? 256 : 64, seed: 2)
         #expect(w.packedForKernels(isa: .avx512vnni).packing == .ggml, "\(type)")
     }
-    // The scalar twin runs packed matrices on any CPU; VNNI code only where the CPU has it (on
-    // an AVX2-only CPU a VNNI request falls to AVX2, which has no packed tiles: scalar).
+    // Every ISA has x16 code, run only where the CPU has it (a request above the CPU's best
+    // falls to its best): never a silent fallback to scalar.
     let p = packed(q41)
     #expect(KernelContext(threads: 1, isa: .scalar).effectiveISA(for: p) == .scalar)
-    #expect(KernelContext(threads: 1, isa: .avx2).effectiveISA(for: p) == .scalar)
-    let vnniOrScalar: KernelISA = KernelISA.supported.contains(.avx512vnni) ? .avx512vnni : .scalar
-    #expect(KernelContext(threads: 1, isa: .avx512vnni).effectiveISA(for: p) == vnniOrScalar)
+    for isa in [KernelISA.avx2, .avx512vnni] {
+        #expect(KernelContext(threads: 1, isa: isa).effectiveISA(for: p) == min(isa, KernelISA.best))
+    }
 }
 
 /// Every variant on the packed layout equals the scalar twin bitwise (the scalar code performs
