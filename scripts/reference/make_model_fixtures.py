@@ -153,6 +153,7 @@ COMMON_TEXTS = [
     "a\u2581b \u2581\u2581c",          # the SentencePiece space mark typed literally
     "<0x41> looks like a byte token",
     "bell\u0007 escape\u001b[0m",
+    "<s>struck</s> text",             # llama.cpp turns any "</s>" token into a control EOG token
 ]
 
 MODEL_TEXTS = {
