@@ -71,8 +71,8 @@ static int resolved_isa(uint32_t type, int isa) {
     int best = ctram_best_isa();
     if (isa > best) isa = best;
     switch (type) {
-    case 8: case 2: case 3: case 12: case 14: return isa;
-    case CTRAM_TYPE_Q4_1X16: case CTRAM_TYPE_Q8_0X16: return isa >= CTRAM_ISA_AVX512VNNI ? CTRAM_ISA_AVX512VNNI : CTRAM_ISA_SCALAR;
+    case 8: case 2: case 3: case 6: case 7: case 10: case 11: case 12: case 13: case 14: case 20: return isa;
+    case CTRAM_TYPE_Q4_1X16: case CTRAM_TYPE_Q5_0X16: case CTRAM_TYPE_Q8_0X16: return isa;
     default: return -1;
     }
 }
@@ -90,7 +90,14 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
         case 3: return ctram_tile_q4_1_vnni;
         case 12: return ctram_tile_q4_K_vnni;
         case 14: return ctram_tile_q6_K_vnni;
+        case 6: return ctram_tile_q5_0_vnni;
+        case 7: return ctram_tile_q5_1_vnni;
+        case 20: return ctram_tile_iq4_nl_vnni;
+        case 10: return ctram_tile_q2_K_vnni;
+        case 11: return ctram_tile_q3_K_vnni;
+        case 13: return ctram_tile_q5_K_vnni;
         case CTRAM_TYPE_Q4_1X16: return ctram_tile_q4_1x16_vnni;
+        case CTRAM_TYPE_Q5_0X16: return ctram_tile_q5_0x16_vnni;
         case CTRAM_TYPE_Q8_0X16: return ctram_tile_q8_0x16_vnni;
         }
     }
@@ -101,6 +108,15 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
         case 3: return ctram_tile_q4_1_avx2;
         case 12: return ctram_tile_q4_K_avx2;
         case 14: return ctram_tile_q6_K_avx2;
+        case 6: return ctram_tile_q5_0_avx2;
+        case 7: return ctram_tile_q5_1_avx2;
+        case 20: return ctram_tile_iq4_nl_avx2;
+        case 10: return ctram_tile_q2_K_avx2;
+        case 11: return ctram_tile_q3_K_avx2;
+        case 13: return ctram_tile_q5_K_avx2;
+        case CTRAM_TYPE_Q4_1X16: return ctram_tile_q4_1x16_avx2;
+        case CTRAM_TYPE_Q5_0X16: return ctram_tile_q5_0x16_avx2;
+        case CTRAM_TYPE_Q8_0X16: return ctram_tile_q8_0x16_avx2;
         }
     }
 #endif
@@ -110,7 +126,14 @@ ctram_tile_fn ctram_tile_kernel(uint32_t type, int isa) {
     case 3: return ctram_tile_q4_1_scalar;
     case 12: return ctram_tile_q4_K_scalar;
     case 14: return ctram_tile_q6_K_scalar;
+    case 6: return ctram_tile_q5_0_scalar;
+    case 7: return ctram_tile_q5_1_scalar;
+    case 20: return ctram_tile_iq4_nl_scalar;
+    case 10: return ctram_tile_q2_K_scalar;
+    case 11: return ctram_tile_q3_K_scalar;
+    case 13: return ctram_tile_q5_K_scalar;
     case CTRAM_TYPE_Q4_1X16: return ctram_tile_q4_1x16_scalar;
+    case CTRAM_TYPE_Q5_0X16: return ctram_tile_q5_0x16_scalar;
     case CTRAM_TYPE_Q8_0X16: return ctram_tile_q8_0x16_scalar;
     }
     return NULL;

@@ -14,8 +14,14 @@
 typedef struct { uint16_t d; int8_t qs[32]; } ctram_block_q8_0;              // 34 bytes
 typedef struct { uint16_t d; uint8_t qs[16]; } ctram_block_q4_0;             // 18 bytes
 typedef struct { uint16_t d; uint16_t m; uint8_t qs[16]; } ctram_block_q4_1; // 20 bytes
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } ctram_block_q5_0;             // 22 bytes
+typedef struct { uint16_t d; uint16_t m; uint8_t qh[4]; uint8_t qs[16]; } ctram_block_q5_1; // 24 bytes
+typedef struct { uint16_t d; uint8_t qs[16]; } ctram_block_iq4_nl;                          // 18 bytes
 typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qs[128]; } ctram_block_q4_K; // 144
 typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } ctram_block_q6_K; // 210
+typedef struct { uint8_t scales[16]; uint8_t qs[64]; uint16_t d; uint16_t dmin; } ctram_block_q2_K; // 84
+typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; uint16_t d; } ctram_block_q3_K; // 110
+typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } ctram_block_q5_K; // 176
 
 /// IEEE half → float, exact.
 CTRAM_INLINE float ctram_f16_to_f32(uint16_t h) {
@@ -81,6 +87,14 @@ CTRAM_AVX2 CTRAM_INLINE float ctram_hsum256(__m256 v) {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
+/// Lane l = the sum of the 8 int32 lanes of v[l].
+CTRAM_AVX2 CTRAM_INLINE __m256i ctram_reduce8_epi32(const __m256i v[8]) {
+    const __m256i h0 = _mm256_hadd_epi32(v[0], v[1]), h1 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i h2 = _mm256_hadd_epi32(v[4], v[5]), h3 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i g0 = _mm256_hadd_epi32(h0, h1), g1 = _mm256_hadd_epi32(h2, h3); // [v0..v3 low | v0..v3 high]
+    return _mm256_add_epi32(_mm256_permute2x128_si256(g0, g1, 0x20), _mm256_permute2x128_si256(g0, g1, 0x31));
+}
+
 /// 16 bytes of packed nibbles → 32 bytes: low nibbles in bytes 0–15, high nibbles in 16–31.
 CTRAM_AVX2 CTRAM_INLINE __m256i ctram_unpack_nibbles(const uint8_t *p) {
     __m128i b = _mm_loadu_si128((const __m128i *)p);
@@ -169,6 +183,31 @@ CTRAM_VNNI CTRAM_INLINE float ctram_hsum512(__m512 v) {
     }
 #endif
 
+#if CTRAM_X86
+// AVX2 tiles on the x16 layouts: a 64-byte x16 vector is two 32-byte halves, lanes 0–7 and
+// 8–15 of the group, and maddubs + madd give each int32 lane exactly the sum dpbusd gives it.
+// So with the float work done per lane in the same order, the AVX2 tiles equal the VNNI ones
+// (and their scalar twins) bit for bit. Helpers for short last groups:
+
+/// 32-byte load of the n ≤ 8 first 32-bit words at p (the rest zero, not read).
+CTRAM_AVX2 CTRAM_INLINE __m256i ctram_load_words(const void *p, int n) {
+    if (n >= 8) return _mm256_loadu_si256((const __m256i *)p);
+    const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_maskload_epi32((const int *)p, live);
+}
+/// 8 floats at p, lanes n… zero (not read).
+CTRAM_AVX2 CTRAM_INLINE __m256 ctram_load_floats(const float *p, int n) {
+    return _mm256_castsi256_ps(ctram_load_words(p, n));
+}
+/// n ≤ 8 f16 values at p → 8 floats, lanes n… zero (not read).
+CTRAM_AVX2 CTRAM_INLINE __m256 ctram_load_f16x8(const void *p, int n) {
+    if (n >= 8) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+    uint16_t h[8] = {0};
+    memcpy(h, p, 2 * (size_t)(n > 0 ? n : 0));
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h));
+}
+#endif
+
 /// Rows of the x16 layouts: blocks in group g (16 a group, the last one shorter).
 CTRAM_INLINE int ctram_x16_group_size(int nblocks, int g) { return nblocks - 16 * g < 16 ? nblocks - 16 * g : 16; }
 /// A last group this short stays in GGUF block layout and runs the pair steps above: a masked
@@ -216,10 +255,21 @@ CTRAM_DECLARE_TILE(ctram_tile_q4_0_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q4_1_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q4_K_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q6_K_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q5_1_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_iq4_nl_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q2_K_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q3_K_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q5_K_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q4_1x16_scalar)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0x16_scalar)
 CTRAM_DECLARE_TILE(ctram_tile_q8_0x16_scalar)
 #if CTRAM_X86
 CTRAM_DECLARE_TILE(ctram_tile_q4_1x16_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q4_1x16_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0x16_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q8_0x16_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0x16_vnni)
 CTRAM_DECLARE_TILE(ctram_tile_q8_0x16_vnni)
 CTRAM_DECLARE_TILE(ctram_tile_q8_0_avx2)
 CTRAM_DECLARE_TILE(ctram_tile_q4_0_avx2)
@@ -231,6 +281,18 @@ CTRAM_DECLARE_TILE(ctram_tile_q4_K_avx2)
 CTRAM_DECLARE_TILE(ctram_tile_q6_K_avx2)
 CTRAM_DECLARE_TILE(ctram_tile_q4_K_vnni)
 CTRAM_DECLARE_TILE(ctram_tile_q6_K_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q5_1_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_iq4_nl_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q5_0_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q5_1_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_iq4_nl_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q2_K_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q3_K_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q5_K_avx2)
+CTRAM_DECLARE_TILE(ctram_tile_q2_K_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q3_K_vnni)
+CTRAM_DECLARE_TILE(ctram_tile_q5_K_vnni)
 #endif
 
 #endif

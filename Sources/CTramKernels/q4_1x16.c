@@ -177,4 +177,72 @@ CTRAM_VNNI void ctram_tile_q4_1x16_vnni(int nw, int na, CTRAM_TILE_ARGS) {
     CTRAM_TILE_SWITCH(TILE)
 #undef TILE
 }
+
+// AVX2 on the x16 layout, half a group (8 lanes) at a time; see internal.h.
+CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    CTRAM_ACTIVATION_VIEWS(NA)
+    __m256 acc[4][4][2];
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) acc[i][j][0] = acc[i][j][1] = _mm256_setzero_ps();
+    const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    for (int g = 0; 16 * g < nblocks; g++) {
+        const int t = ctram_x16_group_size(nblocks, g);
+        if (ctram_x16_short_tail(t)) {
+            // GGUF blocks in place, one per half as CTRAM_Q4_1_VNNI_PAIR pairs them
+            for (int b = 16 * g; b < nblocks; b++) {
+                const int h = b & 1;
+                for (int i = 0; i < NW; i++) {
+                    const ctram_block_q4_1 *wb = W_BLOCK(i, b);
+                    const __m256i wq = ctram_unpack_nibbles(wb->qs);
+                    const __m256 dw = _mm256_set1_ps(ctram_load_f16(&wb->d)), mw = _mm256_set1_ps(ctram_load_f16(&wb->m));
+                    for (int j = 0; j < NA; j++) {
+                        const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(wq, _mm256_loadu_si256((const __m256i *)(A[j].qs + 32 * b))), ones);
+                        __m256 u = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(A[j].dv + 8 * b)), _mm256_cvtepi32_ps(dot), acc[i][j][h]);
+                        acc[i][j][h] = _mm256_fmadd_ps(mw, _mm256_loadu_ps(A[j].sv + 8 * b), u);
+                    }
+                }
+            }
+            break;
+        }
+        for (int h = 0; 8 * h < t; h++) {
+            const int n = t - 8 * h < 8 ? t - 8 * h : 8;  // lanes of this half
+            __m256i dot[4][4];
+            for (int i = 0; i < NW; i++)
+                for (int j = 0; j < NA; j++) dot[i][j] = _mm256_setzero_si256();
+            for (int kk = 0; kk < 4; kk++) {
+                __m256i lo[4], hi[4];
+                for (int i = 0; i < NW; i++) {
+                    const __m256i v = ctram_load_words(W_ROW(i) + 320 * (size_t)g + 4 * t * kk + 32 * h, n);
+                    lo[i] = _mm256_and_si256(v, nibble);
+                    hi[i] = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+                }
+                for (int j = 0; j < NA; j++) {
+                    const __m256i a0 = _mm256_load_si256((const __m256i *)(A[j].qx + 512 * (size_t)g + 64 * kk + 32 * h));
+                    const __m256i a1 = _mm256_load_si256((const __m256i *)(A[j].qx + 512 * (size_t)g + 64 * (kk + 4) + 32 * h));
+                    for (int i = 0; i < NW; i++) {
+                        dot[i][j] = _mm256_add_epi32(dot[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(lo[i], a0), ones));
+                        dot[i][j] = _mm256_add_epi32(dot[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(hi[i], a1), ones));
+                    }
+                }
+            }
+            for (int i = 0; i < NW; i++) {
+                const uint8_t *p = W_ROW(i) + 320 * (size_t)g + 16 * t + 16 * h;
+                const __m256 dw = ctram_load_f16x8(p, n), mw = ctram_load_f16x8(p + 2 * t, n);
+                for (int j = 0; j < NA; j++) {
+                    const __m256 da = ctram_load_floats(A[j].d + 16 * g + 8 * h, n), sa = ctram_load_floats(A[j].s + 16 * g + 8 * h, n);
+                    const __m256 u = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(dot[i][j]), acc[i][j][h]);
+                    acc[i][j][h] = _mm256_fmadd_ps(mw, sa, u);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum256(_mm256_add_ps(acc[i][j][0], acc[i][j][1]));
+}
+
+CTRAM_AVX2 void ctram_tile_q4_1x16_avx2(int nw, int na, CTRAM_TILE_ARGS) {
+#define TILE(NW, NA) tile_avx2(NW, NA, CTRAM_TILE_PASS)
+    CTRAM_TILE_SWITCH(TILE)
+#undef TILE
+}
 #endif

@@ -153,4 +153,68 @@ CTRAM_VNNI void ctram_tile_q8_0x16_vnni(int nw, int na, CTRAM_TILE_ARGS) {
     CTRAM_TILE_SWITCH(TILE)
 #undef TILE
 }
+
+// AVX2 on the x16 layout, half a group at a time (see internal.h). maddubs wants unsigned × signed
+// and q + 128 times a would saturate its i16 pairs, so the weights go back to signed (xor 0x80)
+// and multiply as |q| × a·sign(q); the lane sums are then Σ q·a directly, which is what dpbusd
+// reaches from its −128·Σa start.
+CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) {
+    CTRAM_ACTIVATION_VIEWS(NA)
+    __m256 acc[4][4][2];
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) acc[i][j][0] = acc[i][j][1] = _mm256_setzero_ps();
+    const __m256i ones = _mm256_set1_epi16(1), flip = _mm256_set1_epi8((char)0x80);
+    for (int g = 0; 16 * g < nblocks; g++) {
+        const int t = ctram_x16_group_size(nblocks, g);
+        if (ctram_x16_short_tail(t)) {
+            for (int b = 16 * g; b < nblocks; b++) {  // GGUF blocks, one per half as the VNNI pairs
+                const int h = b & 1;
+                for (int i = 0; i < NW; i++) {
+                    const ctram_block_q8_0 *wb = W_BLOCK(i, b);
+                    const __m256i q = _mm256_loadu_si256((const __m256i *)wb->qs), aw = _mm256_sign_epi8(q, q);
+                    const __m256 dw = _mm256_set1_ps(ctram_load_f16(&wb->d));
+                    for (int j = 0; j < NA; j++) {
+                        const __m256i a = _mm256_loadu_si256((const __m256i *)(A[j].qs + 32 * b));
+                        const __m256i dot = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(a, q)), ones);
+                        acc[i][j][h] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_loadu_ps(A[j].dv + 8 * b)), _mm256_cvtepi32_ps(dot), acc[i][j][h]);
+                    }
+                }
+            }
+            break;
+        }
+        for (int h = 0; 8 * h < t; h++) {
+            const int n = t - 8 * h < 8 ? t - 8 * h : 8;
+            __m256i dot[4][4];
+            for (int i = 0; i < NW; i++)
+                for (int j = 0; j < NA; j++) dot[i][j] = _mm256_setzero_si256();
+            for (int k = 0; k < 8; k++) {
+                __m256i q[4], aw[4];
+                for (int i = 0; i < NW; i++) {
+                    q[i] = _mm256_xor_si256(ctram_load_words(W_ROW(i) + GROUP_BYTES * (size_t)g + 4 * t * k + 32 * h, n), flip);
+                    aw[i] = _mm256_sign_epi8(q[i], q[i]);
+                }
+                for (int j = 0; j < NA; j++) {
+                    const __m256i a = _mm256_load_si256((const __m256i *)(A[j].qx + 512 * (size_t)g + 64 * k + 32 * h));
+                    for (int i = 0; i < NW; i++)
+                        dot[i][j] = _mm256_add_epi32(dot[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(aw[i], _mm256_sign_epi8(a, q[i])), ones));
+                }
+            }
+            for (int i = 0; i < NW; i++) {
+                const __m256 dw = ctram_load_f16x8(W_ROW(i) + GROUP_BYTES * (size_t)g + 32 * t + 16 * h, n);
+                for (int j = 0; j < NA; j++) {
+                    const __m256 da = ctram_load_floats(A[j].d + 16 * g + 8 * h, n);
+                    acc[i][j][h] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(dot[i][j]), acc[i][j][h]);
+                }
+            }
+        }
+    }
+    for (int i = 0; i < NW; i++)
+        for (int j = 0; j < NA; j++) y[(size_t)j * y_stride + i] = ctram_hsum256(_mm256_add_ps(acc[i][j][0], acc[i][j][1]));
+}
+
+CTRAM_AVX2 void ctram_tile_q8_0x16_avx2(int nw, int na, CTRAM_TILE_ARGS) {
+#define TILE(NW, NA) tile_avx2(NW, NA, CTRAM_TILE_PASS)
+    CTRAM_TILE_SWITCH(TILE)
+#undef TILE
+}
 #endif

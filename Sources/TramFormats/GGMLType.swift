@@ -23,6 +23,18 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
     public static let q5_K = GGMLType(id: 13, name: "Q5_K", blockElements: 256, blockBytes: 176)
     public static let q6_K = GGMLType(id: 14, name: "Q6_K", blockElements: 256, blockBytes: 210)
     public static let q8_K = GGMLType(id: 15, name: "Q8_K", blockElements: 256, blockBytes: 292)
+    public static let iq2_xxs = GGMLType(id: 16, name: "IQ2_XXS", blockElements: 256, blockBytes: 66)
+    public static let iq2_xs = GGMLType(id: 17, name: "IQ2_XS", blockElements: 256, blockBytes: 74)
+    public static let iq3_xxs = GGMLType(id: 18, name: "IQ3_XXS", blockElements: 256, blockBytes: 98)
+    public static let iq1_s = GGMLType(id: 19, name: "IQ1_S", blockElements: 256, blockBytes: 50)
+    public static let iq4_nl = GGMLType(id: 20, name: "IQ4_NL", blockElements: 32, blockBytes: 18)
+    public static let iq3_s = GGMLType(id: 21, name: "IQ3_S", blockElements: 256, blockBytes: 110)
+    public static let iq2_s = GGMLType(id: 22, name: "IQ2_S", blockElements: 256, blockBytes: 82)
+    public static let iq4_xs = GGMLType(id: 23, name: "IQ4_XS", blockElements: 256, blockBytes: 136)
+    public static let iq1_m = GGMLType(id: 29, name: "IQ1_M", blockElements: 256, blockBytes: 56)
+    public static let tq1_0 = GGMLType(id: 34, name: "TQ1_0", blockElements: 256, blockBytes: 54)
+    public static let tq2_0 = GGMLType(id: 35, name: "TQ2_0", blockElements: 256, blockBytes: 66)
+    public static let mxfp4 = GGMLType(id: 39, name: "MXFP4", blockElements: 32, blockBytes: 17)
     public static let i8 = GGMLType(id: 24, name: "I8", blockElements: 1, blockBytes: 1)
     public static let i16 = GGMLType(id: 25, name: "I16", blockElements: 1, blockBytes: 2)
     public static let i32 = GGMLType(id: 26, name: "I32", blockElements: 1, blockBytes: 4)
@@ -31,7 +43,7 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
     public static let bf16 = GGMLType(id: 30, name: "BF16", blockElements: 1, blockBytes: 2)
 
     public static let known: [UInt32: GGMLType] = Dictionary(
-        uniqueKeysWithValues: [f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0, q8_1, q2_K, q3_K, q4_K, q5_K, q6_K, q8_K, i8, i16, i32, i64, f64, bf16]
+        uniqueKeysWithValues: [f32, f16, q4_0, q4_1, q5_0, q5_1, q8_0, q8_1, q2_K, q3_K, q4_K, q5_K, q6_K, q8_K, iq2_xxs, iq2_xs, iq3_xxs, iq1_s, iq4_nl, iq3_s, iq2_s, iq4_xs, iq1_m, tq1_0, tq2_0, mxfp4, i8, i16, i32, i64, f64, bf16]
             .map { ($0.id, $0) })
 
     public init?(id: UInt32) {

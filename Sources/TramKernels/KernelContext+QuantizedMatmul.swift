@@ -123,7 +123,8 @@ extension KernelContext {
         }
         // x16 tiles hold 3 rows × 4 tokens of int32 and float accumulators in 24 of the 32 zmm
         // registers (tram bench kernels, T=32: ffn_gate 53–69 → 107 GF/s over 2 × 4).
-        let tileRows = w.packing == .x16 ? 3 : 2
+        // AVX2 has 16 ymm registers: its x16 tiles keep 2 × 4.
+        let tileRows = w.packing == .x16 && isa == .avx512vnni ? 3 : 2
         while r < range.upperBound {
             let nw = min(tileRows, range.upperBound - r)
             var t = 0

@@ -6,10 +6,10 @@ import Foundation
 public enum WeightPacking: Sendable, Hashable {
     /// As in the file: GGUF block after block along each row.
     case ggml
-    /// Q4_1 or Q8_0 rows regrouped 16 blocks at a time (`ctram_pack_q4_1x16`,
-    /// `ctram_pack_q8_0x16`), so the AVX-512 VNNI tile accumulates each block in its own int32
-    /// lane and does its float work once per 16 blocks. Same size as `.ggml`; only this package's
-    /// kernels read it.
+    /// Q4_1, Q5_0 or Q8_0 rows regrouped 16 blocks at a time (`ctram_pack_q4_1x16`,
+    /// `ctram_pack_q5_0x16`, `ctram_pack_q8_0x16`), so the AVX-512 VNNI and AVX2 tiles accumulate each
+    /// block in its own int32 lane and do their float work once per 16 (8) blocks. Same size as
+    /// `.ggml`; only this package's kernels read it.
     case x16
 }
 
@@ -35,7 +35,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public init(type: DataType, rows: Int, columns: Int, data: UnsafeRawPointer, owner: AnyObject? = nil, packing: WeightPacking = .ggml) {
         precondition(rows >= 0 && columns >= 0 && columns % type.blockElements == 0,
                      "bad \(type) weight shape [\(rows), \(columns)]")
-        precondition(packing == .ggml || type == .q4_1 || type == .q8_0, "\(type) has no \(packing) packing")
+        precondition(packing == .ggml || Self.packableTypes.contains(type), "\(type) has no \(packing) packing")
         self.type = type
         self.packing = packing
         self.rows = rows
@@ -56,6 +56,9 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Bytes per row.
     public var rowBytes: Int { type.rowBytes(columns: columns) }
 
+    /// The types with an `.x16` layout.
+    package static let packableTypes: Set<DataType> = [.q4_1, .q5_0, .q8_0]
+
     /// Dequantizes row `i` (`columns` floats) into `out`. Allocation-free: used for embedding
     /// lookups straight from a quantized token-embedding table.
     public func row(_ i: Int, into out: UnsafeMutablePointer<Float>) {
@@ -65,10 +68,11 @@ public struct WeightMatrix: @unchecked Sendable {
             dequantize(type, data + i * rowBytes, out, count: columns)
         case .x16:
             withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { blocks in
-                if type == .q4_1 {
-                    ctram_unpack_q4_1x16_row(data + i * rowBytes, blocks.baseAddress!, Int32(columns / 32))
-                } else {
-                    ctram_unpack_q8_0x16_row(data + i * rowBytes, blocks.baseAddress!, Int32(columns / 32))
+                let source = data + i * rowBytes, blockCount = Int32(columns / 32)
+                switch type {
+                case .q4_1: ctram_unpack_q4_1x16_row(source, blocks.baseAddress!, blockCount)
+                case .q5_0: ctram_unpack_q5_0x16_row(source, blocks.baseAddress!, blockCount)
+                default: ctram_unpack_q8_0x16_row(source, blocks.baseAddress!, blockCount)
                 }
                 dequantize(type, UnsafeRawPointer(blocks.baseAddress!), out, count: columns)
             }
@@ -79,15 +83,15 @@ public struct WeightMatrix: @unchecked Sendable {
     var kernelTypeID: UInt32 {
         switch packing {
         case .ggml: type.ggmlTypeID
-        case .x16: UInt32(type == .q4_1 ? CTRAM_TYPE_Q4_1X16 : CTRAM_TYPE_Q8_0X16)
+        case .x16: UInt32(type == .q4_1 ? CTRAM_TYPE_Q4_1X16 : type == .q5_0 ? CTRAM_TYPE_Q5_0X16 : CTRAM_TYPE_Q8_0X16)
         }
     }
 
-    /// This matrix in the layout the `isa` kernels run fastest on: Q4_1 and Q8_0 are repacked
-    /// `.x16` (a copy the new matrix owns) when AVX-512 VNNI runs; anything else is returned as
-    /// is. Any kernel variant still computes a packed matrix correctly (the scalar one included).
+    /// This matrix in the layout the `isa` kernels run fastest on: Q4_1, Q5_0 and Q8_0 are repacked
+    /// `.x16` (a copy the new matrix owns) when AVX2 or AVX-512 VNNI runs (both have x16 tiles);
+    /// anything else, or a scalar context, gets the matrix as is. Any kernel variant still computes a packed matrix correctly (the scalar one included).
     public func packedForKernels(isa: KernelISA = .selected) -> WeightMatrix {
-        guard type == .q4_1 || type == .q8_0, packing == .ggml, isa >= .avx512vnni, rows > 0 else { return self }
+        guard Self.packableTypes.contains(type), packing == .ggml, isa >= .avx2, rows > 0 else { return self }
         let buffer = AlignedBuffer(byteCount: rows * rowBytes)
         // Rows pack independently: split them over the cores (model load time is start-up time).
         let chunks = min(rows, 4 * ProcessInfo.processInfo.activeProcessorCount)
@@ -97,10 +101,10 @@ public struct WeightMatrix: @unchecked Sendable {
             let first = c * perChunk, count = min(rows, first + perChunk) - first
             guard count > 0 else { return }
             let src = source.pointer + first * rowBytes, dst = UnsafeMutableRawPointer(mutating: target.pointer + first * rowBytes)
-            if type == .q4_1 {
-                ctram_pack_q4_1x16(src, dst, Int32(count), Int32(columns / 32))
-            } else {
-                ctram_pack_q8_0x16(src, dst, Int32(count), Int32(columns / 32))
+            switch type {
+            case .q4_1: ctram_pack_q4_1x16(src, dst, Int32(count), Int32(columns / 32))
+            case .q5_0: ctram_pack_q5_0x16(src, dst, Int32(count), Int32(columns / 32))
+            default: ctram_pack_q8_0x16(src, dst, Int32(count), Int32(columns / 32))
             }
         }
         return WeightMatrix(type: type, rows: rows, columns: columns, data: UnsafeRawPointer(buffer.pointer), owner: buffer, packing: .x16)

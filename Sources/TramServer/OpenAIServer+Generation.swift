@@ -59,11 +59,18 @@ extension OpenAIServer {
                 continuation.finish(throwing: error)
             }
         }
-        continuation.onTermination = { _ in task.cancel() }
-        channel.closeFuture.whenComplete { _ in
+        // NIO cannot unregister a close callback, and a keep-alive connection may carry many
+        // requests: the callback holds only this hook, which lets go of the stream and task as
+        // soon as the request ends, so a long-lived connection keeps a few bytes per request.
+        let hangUp = HangUpHook {
             continuation.finish(throwing: CancellationError())
             task.cancel()
         }
+        continuation.onTermination = { _ in
+            hangUp.clear()
+            task.cancel()
+        }
+        channel.closeFuture.whenComplete { _ in hangUp.fire() }
         return stream
     }
 
@@ -145,4 +152,34 @@ extension OpenAIServer {
         var total: Int { byPrompt.values.reduce(0, +) }
     }
 
+}
+
+/// What a request does when its connection closes, held until it ends (then dropped).
+package final class HangUpHook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var action: (@Sendable () -> Void)?
+
+    package init(_ action: @escaping @Sendable () -> Void) { self.action = action }
+
+    /// Runs the action, once.
+    package func fire() {
+        lock.lock()
+        let run = action
+        action = nil
+        lock.unlock()
+        run?()
+    }
+
+    /// Drops the action (the request ended): what it captured is freed.
+    package func clear() {
+        lock.lock()
+        action = nil
+        lock.unlock()
+    }
+
+    package var isArmed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return action != nil
+    }
 }

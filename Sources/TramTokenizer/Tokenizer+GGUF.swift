@@ -60,7 +60,10 @@ extension Tokenizer {
                 ignoreMerges = true
                 addBOSDefault = true
             }
-            normalizer = nil
+            // Qwen2's tokenizer.json (what the GGUF was converted from, and what vLLM tokenizes
+            // with) composes the text to NFC first; llama.cpp skips that, so it splits
+            // decomposed accents differently. We follow the Hugging Face tokenizer.
+            normalizer = known == .qwen2 ? UnicodeFormNormalizer(form: .nfc) : nil
             var merges = MergeTable()
             for (rank, rule) in mergeList.enumerated() {
                 guard let (left, right) = splitMerge(rule),

@@ -27,7 +27,7 @@ struct BenchKernels: ParsableCommand {
     var seconds = 0.5
 
     @Option(name: .customLong("random-type"), help: ArgumentHelp(
-        "Also time random weights of this quantized type (q8_0, q4_0, q4_1, q4_K, q6_K) in each tensor's shape, columns rounded up to whole blocks.",
+        "Also time random weights of this quantized type (q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl, q2_K, q3_K, q4_K, q5_K, q6_K) in each tensor's shape, columns rounded up to whole blocks.",
         discussion: "For kernels the model file does not use: the default model has no q4_K or q6_K matrices."))
     var randomType: [String] = []
 
@@ -40,7 +40,7 @@ struct BenchKernels: ParsableCommand {
         }
         let randomTypes = try randomType.map { name in
             guard let type = DataType.allCases.first(where: { "\($0)" == name }), type.isQuantized else {
-                throw ValidationError("--random-type \(name): not a quantized type (q8_0, q4_0, q4_1, q4_K, q6_K)")
+                throw ValidationError("--random-type \(name): not a quantized type (q8_0, q4_0, q4_1, q5_0, q5_1, iq4_nl, q2_K, q3_K, q4_K, q5_K, q6_K)")
             }
             return type
         }
@@ -85,12 +85,7 @@ struct BenchKernels: ParsableCommand {
         let columns = (columns + type.blockElements - 1) / type.blockElements * type.blockElements
         var generator = SystemRandomNumberGenerator()
         var bytes = (0..<rows * type.rowBytes(columns: columns)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let scaleOffsets: [Int] = switch type {
-        case .q8_0, .q4_0: [0]
-        case .q4_1, .q4_K: [0, 2]
-        case .q6_K: [208]
-        default: []
-        }
+        let scaleOffsets = type.scaleFieldOffsets
         let half = Float16(0.01).bitPattern
         for block in stride(from: 0, to: bytes.count, by: type.blockBytes) {
             for offset in scaleOffsets {

@@ -22,23 +22,12 @@ struct QuantFixture: Decodable, CustomTestStringConvertible {
         return file.cases
     }()
 
-    var dataType: DataType {
-        switch type {
-        case "f16": .f16
-        case "bf16": .bf16
-        case "q8_0": .q8_0
-        case "q4_0": .q4_0
-        case "q4_1": .q4_1
-        case "q4_K": .q4_K
-        case "q6_K": .q6_K
-        default: .f32
-        }
-    }
+    var dataType: DataType { DataType.allCases.first { "\($0)" == type } ?? .f32 }
 }
 
 @Test func fixturesCoverEveryStoredType() {
     let types = Set(QuantFixture.all.map(\.dataType))
-    #expect(types == [.f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K])
+    #expect(types == Set(DataType.allCases).subtracting([.f32]))
 }
 
 @Test(arguments: QuantFixture.all)
@@ -77,12 +66,16 @@ func dequantizeMatchesGGUFPy(_ fixture: QuantFixture) throws {
 }
 
 @Test func dataTypeTable() {
-    let ids: [UInt32: DataType] = [0: .f32, 1: .f16, 2: .q4_0, 3: .q4_1, 8: .q8_0, 12: .q4_K, 14: .q6_K, 30: .bf16]
+    let ids: [UInt32: DataType] = [0: .f32, 1: .f16, 2: .q4_0, 3: .q4_1, 6: .q5_0, 7: .q5_1, 8: .q8_0, 10: .q2_K, 11: .q3_K,
+                                   12: .q4_K, 13: .q5_K, 14: .q6_K, 20: .iq4_nl, 30: .bf16]
     for (id, type) in ids {
         #expect(DataType(ggmlTypeID: id) == type)
         #expect(type.ggmlTypeID == id)
     }
-    #expect(DataType(ggmlTypeID: 6) == nil)
+    #expect(DataType(ggmlTypeID: 9) == nil)  // Q8_1: an activation format, never a weight
+    #expect(DataType(ggmlTypeID: 16) == nil)  // IQ2_XXS: not run yet
+    for (type, bytes) in [(DataType.q5_0, 22), (.q5_1, 24), (.iq4_nl, 18)] { #expect(type.rowBytes(columns: 64) == 2 * bytes) }
+    for (type, bytes) in [(DataType.q2_K, 84), (.q3_K, 110), (.q5_K, 176)] { #expect(type.rowBytes(columns: 512) == 2 * bytes) }
     #expect(DataType.q4_K.rowBytes(columns: 512) == 288)
     #expect(DataType.q6_K.rowBytes(columns: 256) == 210)
     #expect(DataType.q4_1.rowBytes(columns: 64) == 40)

@@ -8,27 +8,19 @@ struct KQuantTileCase: CustomTestStringConvertible, Sendable {
     let isa: KernelISA
     var testDescription: String { "\(type)/\(isa)" }
 
-    static let all: [KQuantTileCase] = [DataType.q4_K, .q6_K].flatMap { type in
+    static let all: [KQuantTileCase] = [DataType.q2_K, .q3_K, .q4_K, .q5_K, .q6_K].flatMap { type in
         KernelISA.supported.filter { $0 != .scalar }.map { KQuantTileCase(type: type, isa: $0) }
-    }
-}
-
-private func cISA(_ isa: KernelISA) -> Int32 {
-    switch isa {
-    case .scalar: Int32(CTRAM_ISA_SCALAR)
-    case .avx2: Int32(CTRAM_ISA_AVX2)
-    case .avx512vnni: Int32(CTRAM_ISA_AVX512VNNI)
     }
 }
 
 /// Random K-quant weight rows whose blocks cycle through four kinds, so the extremes of every
 /// field meet extreme activations:
 ///   0  random bytes (every scale, min and quant value), random-sign f16 scales
-///   1  maximal quants: Q4_K nibbles all 15 with every 6-bit scale and min 63; Q6_K q all 63
-///      with scales alternating −128 / 127
-///   2  minimal quants: Q4_K nibbles all 0 (only the min term is left); Q6_K q all 0 (value −32)
-///      with every scale −128
-///   3  random bytes with negative d (and negative dmin for Q4_K)
+///   1  maximal quants and scales: every quant and scale bit set (Q6_K: scales alternating
+///      −128 / 127; Q3_K: hmask set, so q = 3 with scale 31)
+///   2  minimal quants: every quant byte 0 (Q4_K/Q5_K/Q2_K: only the min term is left; Q6_K
+///      value −32 with every scale −128; Q3_K value −4 with every scale −32)
+///   3  random bytes with negative d (and negative dmin)
 /// [rows, blocks × blockBytes]
 private func makeKQuantRows(_ type: DataType, rows: Int, blocks: Int, seed: UInt64) -> [UInt8] {
     var rng = TestRandom(seed: seed)
@@ -38,22 +30,25 @@ private func makeKQuantRows(_ type: DataType, rows: Int, blocks: Int, seed: UInt
         bytes[offset] = UInt8(bits & 0xFF)
         bytes[offset + 1] = UInt8(bits >> 8)
     }
+    // byte ranges of the quant bits and of the packed scales (the f16 fields are elsewhere)
+    let (quants, scales): (Range<Int>, Range<Int>) = switch type {
+    case .q2_K: (16..<80, 0..<16)
+    case .q3_K: (0..<96, 96..<108)
+    case .q4_K: (16..<144, 4..<16)
+    case .q5_K: (16..<176, 4..<16)
+    default: (0..<192, 192..<208)  // q6_K
+    }
     for k in 0..<rows * blocks {
         let base = k * type.blockBytes, kind = k % 4
         let sign: Float = kind == 3 ? -1 : (rng.next() & 1 == 0 ? 1 : -1)
-        let d = sign * rng.float(0.001, 0.05), dmin = sign * rng.float(0.001, 0.05)
-        if type == .q4_K {
-            put(d, at: base)
-            put(dmin, at: base + 2)
-            if kind == 1 { for o in 4..<144 { bytes[base + o] = 0xFF } }
-            if kind == 2 { for o in 16..<144 { bytes[base + o] = 0 } }
-        } else {
-            put(d, at: base + 208)
-            if kind == 1 {
-                for o in 0..<192 { bytes[base + o] = 0xFF }
-                for g in 0..<16 { bytes[base + 192 + g] = g % 2 == 0 ? 0x80 : 0x7F }
-            }
-            if kind == 2 { for o in 0..<208 { bytes[base + o] = o < 192 ? 0 : 0x80 } }
+        for offset in type.scaleFieldOffsets { put(sign * rng.float(0.001, 0.05), at: base + offset) }
+        if kind == 1 {
+            for o in quants { bytes[base + o] = 0xFF }
+            for (g, o) in scales.enumerated() { bytes[base + o] = type == .q6_K ? (g % 2 == 0 ? 0x80 : 0x7F) : 0xFF }
+        }
+        if kind == 2 {
+            for o in quants { bytes[base + o] = 0 }
+            if type == .q6_K || type == .q3_K { for o in scales { bytes[base + o] = type == .q6_K ? 0x80 : 0 } }
         }
     }
     return bytes

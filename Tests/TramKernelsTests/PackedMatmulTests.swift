@@ -7,7 +7,7 @@ import TramKernels
 private let blockCounts = [1, 2, 3, 4, 5, 9, 15, 16, 17, 18, 20, 21, 31, 33, 48]
 
 /// The weight types with an x16 layout.
-private let packedTypes: [DataType] = [.q4_1, .q8_0]
+private let packedTypes: [DataType] = [.q4_1, .q5_0, .q8_0]
 
 /// `w` repacked x16 regardless of the CPU (the layout does not depend on the ISA).
 private func packed(_ w: WeightMatrix) -> WeightMatrix {
@@ -30,21 +30,21 @@ func x16PackingRoundTrips(type: DataType, blocks: Int) {
     }
 }
 
-@Test func onlyQ4_1AndQ8_0ArePackedAndOnlyForVNNI() {
+@Test func onlyQ4_1Q5_0AndQ8_0ArePackedAndOnlyForSIMD() {
     let q41 = makeWeights(.q4_1, rows: 4, columns: 64, seed: 1)
-    #expect(q41.packedForKernels(isa: .avx2).packing == .ggml)
+    #expect(q41.packedForKernels(isa: .avx2).packing == .x16)
     #expect(q41.packedForKernels(isa: .scalar).packing == .ggml)
-    for type in [DataType.q4_0, .q4_K, .q6_K, .f32] {
+    for type in [DataType.q4_0, .q5_1, .iq4_nl, .q4_K, .q5_K, .q6_K, .f32] {
         let w = makeWeights(type, rows: 4, columns: type.blockElements == 256 ? 256 : 64, seed: 2)
         #expect(w.packedForKernels(isa: .avx512vnni).packing == .ggml, "\(type)")
     }
-    // The scalar twin runs packed matrices on any CPU; VNNI code only where the CPU has it (on
-    // an AVX2-only CPU a VNNI request falls to AVX2, which has no packed tiles: scalar).
+    // Every ISA has x16 code, run only where the CPU has it (a request above the CPU's best
+    // falls to its best): never a silent fallback to scalar.
     let p = packed(q41)
     #expect(KernelContext(threads: 1, isa: .scalar).effectiveISA(for: p) == .scalar)
-    #expect(KernelContext(threads: 1, isa: .avx2).effectiveISA(for: p) == .scalar)
-    let vnniOrScalar: KernelISA = KernelISA.supported.contains(.avx512vnni) ? .avx512vnni : .scalar
-    #expect(KernelContext(threads: 1, isa: .avx512vnni).effectiveISA(for: p) == vnniOrScalar)
+    for isa in [KernelISA.avx2, .avx512vnni] {
+        #expect(KernelContext(threads: 1, isa: isa).effectiveISA(for: p) == min(isa, KernelISA.best))
+    }
 }
 
 /// Every variant on the packed layout equals the scalar twin bitwise (the scalar code performs
@@ -84,5 +84,22 @@ func x16MatmulIsBatchInvariant(type: DataType, isa: KernelISA) {
         let batch = one.matmul(w, Array(all[start * columns..<end * columns]), tokens: end - start)
         let at = token - start
         #expect(batch[at * rows..<(at + 1) * rows] == full[token * rows..<(token + 1) * rows], "token \(token) in a batch of 7")
+    }
+}
+
+/// Q5_0's packed tile does the GGUF-layout tiles' arithmetic (lanes32.h: block b in lane b mod 16),
+/// so packing changes no result: packed and unpacked matrices agree bitwise on every ISA.
+@Test(arguments: blockCounts)
+func q5_0PackedEqualsGGUFLayout(blocks: Int) {
+    let rows = 13, columns = 32 * blocks
+    let stored = makeWeights(.q5_0, rows: rows, columns: columns, seed: 90 + UInt64(blocks))
+    let w = packed(stored)
+    for isa in KernelISA.supported {
+        for tokens in [1, 5] {
+            let x = makeActivations(count: tokens * columns, seed: UInt64(tokens + blocks))
+            let context = KernelContext(threads: 2, isa: isa)
+            #expect(context.matmul(w, x, tokens: tokens).map(\.bitPattern) == context.matmul(stored, x, tokens: tokens).map(\.bitPattern),
+                    "\(isa), \(blocks) blocks, \(tokens) tokens")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import CTramKernels
 import Foundation
 import Testing
 import TramKernels
@@ -51,12 +52,7 @@ func makeWeights(_ type: DataType, rows: Int, columns: Int, seed: UInt64) -> Wei
         }
     default:
         for i in 0..<count { bytes[i] = rng.byte() }
-        let scaleOffsets: [Int] = switch type {
-        case .q8_0, .q4_0: [0]
-        case .q4_1, .q4_K: [0, 2]
-        case .q6_K: [208]
-        default: []
-        }
+        let scaleOffsets = type.scaleFieldOffsets
         for block in 0..<count / type.blockBytes {
             for offset in scaleOffsets {
                 let at = block * type.blockBytes + offset
@@ -119,5 +115,14 @@ extension KernelContext {
             y.withUnsafeMutableBufferPointer { yp in matmul(w, xp.baseAddress!, tokens: tokens, yp.baseAddress!) }
         }
         return y
+    }
+}
+
+/// The C kernels' number for an ISA (for calling `ctram_tile_kernel` directly).
+func cISA(_ isa: KernelISA) -> Int32 {
+    switch isa {
+    case .scalar: Int32(CTRAM_ISA_SCALAR)
+    case .avx2: Int32(CTRAM_ISA_AVX2)
+    case .avx512vnni: Int32(CTRAM_ISA_AVX512VNNI)
     }
 }

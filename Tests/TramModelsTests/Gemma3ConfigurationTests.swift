@@ -28,7 +28,7 @@ import TramTestSupport
     /// The 270M's hyper-parameters: from its GGUF's metadata (read without its weights), and the
     /// same from its Hugging Face config.json. Layers 5, 11 and 17 are global.
     @Test func realGGUFAndItsConfigJSONAgree() throws {
-        let file = try GGUFFile(path: TestResources.realGemmaModelPath())
+        let file = try GGUFFile(path: TestResources.aliasModelPath("gemma-3-270m"))
         let gguf = try Gemma3Configuration(gguf: file)
         #expect(gguf.hiddenSize == 640 && gguf.numLayers == 18 && gguf.intermediateSize == 2048)
         #expect(gguf.numHeads == 4 && gguf.numKVHeads == 1 && gguf.headDim == 256 && gguf.vocabSize == 262_144)

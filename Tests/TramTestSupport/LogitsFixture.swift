@@ -34,6 +34,11 @@ public struct LogitsFixture: Decodable, Sendable {
     /// The same measure over ~940 tokens, where int8 rounding noise averages out.
     public var perplexity_long: Perplexity
 
+    /// A fixture of the same schema for another model (`logits_<model>.json`).
+    public static func load(_ name: String) throws -> LogitsFixture {
+        try JSONDecoder().decode(LogitsFixture.self, from: TestResources.fixture(name))
+    }
+
     public static let shared: LogitsFixture = {
         do {
             return try JSONDecoder().decode(LogitsFixture.self, from: TestResources.fixture("logits_smollm2.json"))

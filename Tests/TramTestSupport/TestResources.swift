@@ -22,12 +22,14 @@ public enum TestResources {
         return path
     }
 
-    /// The Gemma 3 270M Q4_K_M GGUF (override with `TRAM_TEST_GEMMA_MODEL`).
-    public static func realGemmaModelPath() throws -> String {
-        let path = ProcessInfo.processInfo.environment["TRAM_TEST_GEMMA_MODEL"]
-            ?? ModelResolver.cacheDirectory().appendingPathComponent("models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf").path
+    /// The cached file of a model alias (`tram download ALIAS`, which CI runs for the aliases its
+    /// tests use); override with `TRAM_TEST_MODEL_<ALIAS>` (upper case, `-` and `.` as `_`).
+    public static func aliasModelPath(_ name: String) throws -> String {
+        guard let alias = ModelResolver.aliases[name] else { throw MissingResource(description: "no alias \(name)") }
+        let variable = "TRAM_TEST_MODEL_" + name.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+        let path = ProcessInfo.processInfo.environment[variable] ?? ModelResolver.cachedPath(of: alias).path
         guard FileManager.default.fileExists(atPath: path) else {
-            throw MissingResource(description: "the Gemma 3 model is missing at \(path)")
+            throw MissingResource(description: "the \(name) model is missing at \(path): run `tram download \(name)` (CI does) before the tests")
         }
         return path
     }

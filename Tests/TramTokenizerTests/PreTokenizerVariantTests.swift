@@ -4,7 +4,8 @@ import TramTokenizer
 
 /// Llama 3's and Qwen2's pre-tokenizers end to end on a real vocabulary (SmolLM2's), from GGUF
 /// (`tokenizer.ggml.pre` "llama-bpe" / "qwen2") and from tokenizer.json (`Split` regex then
-/// `ByteLevel`), against `tokenizers`.
+/// `ByteLevel`; Qwen2's NFC normalizer, which its GGUF pre-tokenizer name implies), against
+/// `tokenizers`.
 @Suite struct PreTokenizerVariantTests {
     struct Case: Decodable, CustomTestStringConvertible {
         var text: String
@@ -45,6 +46,7 @@ import TramTokenizer
             var model = root["model"] as? [String: Any] ?? [:]
             model["ignore_merges"] = name == "llama3"
             root["model"] = model
+            if name == "qwen2" { root["normalizer"] = ["type": "NFC"] }
             result[name] = try Tokenizer(tokenizerJSON: JSONSerialization.data(withJSONObject: root))
         }
         return result

@@ -191,7 +191,8 @@ def write(name, doc):
 def make_variants(document):
     """SmolLM2's vocabulary and merges under Llama 3's and Qwen2's pre-tokenizers, laid out as
     their tokenizer.json files do (Split regex, then ByteLevel without regex; Llama 3 ignores
-    merges for whole-word tokens), to check those paths end to end on a real vocabulary."""
+    merges for whole-word tokens; Qwen2 composes the text to NFC first), to check those paths end
+    to end on a real vocabulary."""
     texts = [c["text"] for c in json.load(open(os.path.join(FIXTURES, "tokenizer_smollm2.json")))["cases"]] + EXTRA_TEXTS
     variants = {}
     for name, pattern, ignore_merges in (("llama3", LLAMA3, True), ("qwen2", QWEN2, False)):
@@ -200,6 +201,8 @@ def make_variants(document):
             {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
             {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
         variant["model"]["ignore_merges"] = ignore_merges
+        if name == "qwen2":
+            variant["normalizer"] = {"type": "NFC"}
         variants[name] = Tokenizer.from_str(json.dumps(variant, ensure_ascii=False))
     cases = [{"text": text, **{f"{name}_ids": tok.encode(text).ids for name, tok in variants.items()}} for text in texts]
     write("tokenizer_smollm2_variants.json", {

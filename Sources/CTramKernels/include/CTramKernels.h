@@ -89,7 +89,7 @@ typedef void (*ctram_tile_fn)(int nw, int na, int nblocks, const void *w, size_t
 
 /// Kernel type ids of rows repacked by ctram_pack_q4_1x16 / ctram_pack_q8_0x16 (GGML ids are
 /// below 64).
-enum { CTRAM_TYPE_Q4_1X16 = 0x103, CTRAM_TYPE_Q8_0X16 = 0x108 };
+enum { CTRAM_TYPE_Q4_1X16 = 0x103, CTRAM_TYPE_Q5_0X16 = 0x106, CTRAM_TYPE_Q8_0X16 = 0x108 };
 
 /// Repacks `rows` Q4_1 rows of `nblocks` blocks (GGUF layout, 20·nblocks bytes a row) into the
 /// x16 layout, the same size. Per row, group g of t = min(16, nblocks − 16g) blocks starts at byte
@@ -105,9 +105,16 @@ void ctram_unpack_q4_1x16_row(const void *src, void *dst, int nblocks);
 /// u8), then the t f16 scales. A last group of ≤ 4 blocks (in both layouts) stays GGUF blocks.
 void ctram_pack_q8_0x16(const void *src, void *dst, int rows, int nblocks);
 void ctram_unpack_q8_0x16_row(const void *src, void *dst, int nblocks);
+/// Q5_0 (22 bytes a block), same size: each whole group of 16 blocks, 352 bytes at 352·g, holds
+/// qs chunks kk = 0…3 (64 bytes each; bytes 4l…4l+3 are block l's qs[4kk…4kk+3]), then 8 u64
+/// fifth-bit masks (mask k, bit 4l + c = the fifth bit of element e(k) + c of block l, e(k) as
+/// in ctram_q8a_row.qx), then the 16 f16 scales. Blocks after the last whole group stay GGUF.
+void ctram_pack_q5_0x16(const void *src, void *dst, int rows, int nblocks);
+void ctram_unpack_q5_0x16_row(const void *src, void *dst, int nblocks);
 
-/// The tile kernel for a GGML type id (8 Q8_0, 2 Q4_0, 3 Q4_1, 12 Q4_K, 14 Q6_K) or a packed
-/// type id (CTRAM_TYPE_Q4_1X16, CTRAM_TYPE_Q8_0X16) and an ISA.
+/// The tile kernel for a GGML type id (8 Q8_0, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1, 20 IQ4_NL; 10 Q2_K,
+/// 11 Q3_K, 12 Q4_K, 13 Q5_K, 14 Q6_K) or a packed
+/// type id (CTRAM_TYPE_Q4_1X16, CTRAM_TYPE_Q5_0X16, CTRAM_TYPE_Q8_0X16) and an ISA.
 /// Falls back to the best lower variant when one ISA has no dedicated code. NULL for other types.
 ctram_tile_fn ctram_tile_kernel(uint32_t ggml_type, int isa);
 /// The ISA whose code `ctram_tile_kernel(type, isa)` actually runs (after fallback).
