@@ -65,6 +65,19 @@ import TramTestSupport
 
     static let cases = [false, true].flatMap { f in [1, 2].flatMap { t in [1, 8].map { Case(float32: f, threads: t, sequences: $0) } } }
 
+    /// Gemma 3 270M as stored (Q5_0/Q4_K/Q6_K/Q8_0 weights, f16 KV): QK-norm, GeGLU, the
+    /// post-norms and the sliding window allocate nothing either.
+    @Test(arguments: [(1, 1), (2, 8)])
+    func gemma3DecodeStepAllocatesNothing(threads: Int, sequences: Int) throws {
+        #expect(AllocationCounter.isActive, "this platform's malloc could not be counted")
+        try ModelTestLock.run {
+            let model = try RealModels.get(.gemma3).model
+            let context = threads == 2 ? SharedModels.context : KernelContext(threads: threads)
+            let allocations = try decodeAllocations(model, context: context, sequences: sequences)
+            #expect(allocations == 0, "\(allocations) allocations in 3 decode steps")
+        }
+    }
+
     @Test(arguments: cases)
     func decodeStepAllocatesNothing(_ c: Case) throws {
         #expect(AllocationCounter.isActive, "this platform's malloc could not be counted")

@@ -32,7 +32,17 @@ struct RealModelSpec: Sendable, CustomTestStringConvertible {
         tokenizerFixture: "tokenizer_qwen2.5.json", chatFixture: "chat_qwen2.5.json",
         float32Tolerance: 0.01, quantizedTolerance: 1.0, argmaxMargin: 1.0, perplexityTolerance: 0.01)
 
-    static let all: [RealModelSpec] = [qwen05]
+    /// Its quantized path (Q5_0/Q4_K/Q6_K/Q8_0 × int8 activations) drifts more than Qwen's: up to
+    /// 1.91 on a top-5 logit (python_code), perplexity +0.37%. That is the file's quantization, not
+    /// Tram's: llama.cpp's own quantized run of the same file differs from the reference's top-5
+    /// logit gaps by up to 0.86 where Tram's differ by up to 1.2, and each is the closer on some
+    /// prompts. The f32 path is within 4e-5, the 651-token prompt and its sliding window included.
+    static let gemma3 = RealModelSpec(
+        alias: "gemma-3-270m", logitsFixture: "logits_gemma-3-270m.json",
+        tokenizerFixture: "tokenizer_gemma3.json", chatFixture: "chat_gemma3.json",
+        float32Tolerance: 0.01, quantizedTolerance: 2.5, argmaxMargin: 1.0, perplexityTolerance: 0.01)
+
+    static let all: [RealModelSpec] = [qwen05, gemma3]
 }
 
 /// Each model loaded once per test process (the f32 path dequantizes every matrix).
@@ -77,7 +87,9 @@ enum RealModels {
               case let .object(special)? = root["special_tokens"]
         else { Issue.record("unreadable \(spec.chatFixture)"); return }
         let model = try ModelTestLock.run { try RealModels.get(spec) }
-        #expect(model.chatTemplate == source, "the fixture renders the file's own template")
+        // The file's own template, or the built-in one for its architecture (a Gemma 3 GGUF has none).
+        let served = model.chatTemplate ?? BuiltInChatTemplate.forArchitecture(model.architecture)?.source
+        #expect(served == source, "the fixture renders the template the model is served with")
         var bos: String?, eos: String?
         if case let .string(b)? = special["bos_token"] { bos = b }
         if case let .string(e)? = special["eos_token"] { eos = e }
@@ -110,7 +122,9 @@ enum RealModels {
             let model = try RealModels.get(spec, precision: precision)
             var worst: Float = 0
             for p in fixture.prompts {
-                #expect(model.tokenizer.encode(p.text) == p.prompt_ids, "\(spec.alias) \(p.name): prompt ids")
+                // A rendered chat holds its special tokens (Gemma's template writes <bos>), so it is
+                // encoded without adding any, as the server encodes it.
+                #expect(model.tokenizer.encode(p.text, addSpecialTokens: !p.chat) == p.prompt_ids, "\(spec.alias) \(p.name): prompt ids")
                 let rows = try SharedModels.logits(model, p.teacherForcedInput)
                 let c = compare(p, rows, argmaxMargin: argmaxMargin)
                 worst = max(worst, c.maxDifference)
