@@ -5,6 +5,12 @@ public import TramModels
 ///
 /// Each block holds `blockSize` tokens of K and V for every layer:
 /// `bytesPerBlock = blockSize × numLayers × 2 × numKVHeads × headDim × (4 for f32, 2 for f16)`.
+///
+/// Sliding-window layers (Gemma 3's local layers) are charged like the others: a request has one
+/// block table for all layers, and its global layers need every block, so no block can be
+/// released when it leaves a window. The sizing is therefore exact, not optimistic — a Gemma 3
+/// sequence really does occupy `numLayers` layers per token — and the saving a per-layer-kind
+/// pool would bring is left on the table (see `Gemma3Model`, and ARCHITECTURE.md's hybrid KV cache).
 public struct KVCacheSizing: Sendable, Equatable {
     public let blockSize: Int
     public let dtype: KVCacheDType
