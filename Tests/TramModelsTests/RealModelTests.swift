@@ -36,7 +36,7 @@ struct RealModelSpec: Sendable, CustomTestStringConvertible {
     /// it and runs these tests with `TRAM_TEST_LARGE_MODELS=1`, which adds it to `all`.
     static let qwen15 = RealModelSpec(
         alias: "qwen2.5-coder-1.5b-instruct", logitsFixture: "logits_qwen2.5-coder-1.5b.json",
-        tokenizerFixture: "tokenizer_qwen2.5.json", chatFixture: "chat_qwen2.5.json",
+        tokenizerFixture: "tokenizer_qwen2.5.json", chatFixture: "chat_qwen2.5-coder-1.5b.json",
         float32Tolerance: 0.01, quantizedTolerance: 1.0, argmaxMargin: 1.0, perplexityTolerance: 0.01)
 
     static let all: [RealModelSpec] = [qwen05] + (ProcessInfo.processInfo.environment["TRAM_TEST_LARGE_MODELS"] == "1" ? [qwen15] : [])
