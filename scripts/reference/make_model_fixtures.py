@@ -61,6 +61,14 @@ SPECS = {
                   "prepended); raw prompts and perplexity texts are encoded as they are, chat prompts start "
                   "with <|im_start|> from the template"),
     ),
+    # The 1.5B (same tokenizer and template as the 0.5B): logits only, for the large-model check
+    # (scripts/check-large-models.sh); f32 forward over 1.5B dequantized weights needs ~8 GB.
+    "qwen2.5-1.5b": Spec(
+        key="qwen2.5-1.5b", module="qwen2_ref", tok_fixture="tokenizer_qwen2.5.json", chat_fixture="chat_qwen2.5-coder-1.5b.json",
+        logits_fixture="logits_qwen2.5-coder-1.5b.json", add_bos=False,
+        template_source="the GGUF's tokenizer.chat_template (the 0.5B's but for {{ }} around the tool-call example)",
+        bos_note="no BOS, as the 0.5B",
+    ),
     "gemma3": Spec(
         key="gemma3", module="gemma3_ref", tok_fixture="tokenizer_gemma3.json", chat_fixture="chat_gemma3.json",
         logits_fixture="logits_gemma-3-270m.json", add_bos=True,
@@ -317,7 +325,7 @@ def make_chat_fixture(spec: Spec, path: str) -> str:
     import jinja2
     template, tokens = chat_template_and_tokens(spec, path)
     cases = [{"messages": m, "tools": t, "add_generation_prompt": g, "rendered": render(template, tokens, m, t, g)}
-             for m, t, g in CHAT_CASES[spec.key]]
+             for m, t, g in CHAT_CASES[spec.key.split('-')[0]]]
     obj = {
         "source": (
             f"jinja2 {jinja2.__version__} configured as scripts/reference/make_template_fixtures.py make_env() "
@@ -480,7 +488,7 @@ MAKERS = [("tokenizer", make_tokenizer_fixture), ("chat", make_chat_fixture), ("
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default=",".join(SPECS))
+    ap.add_argument("--model", default="qwen2.5,gemma3", help="any of " + ", ".join(SPECS))
     ap.add_argument("--only", default="tokenizer,chat,logits")
     ap.add_argument("--gguf", default=None, help="model file (only with a single --model)")
     args = ap.parse_args()
