@@ -11,7 +11,9 @@ issue asks for ≥ 10 of 11 per model.
         [--models smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct,...] [--out FILE.md]
 
 Models are tram aliases (fetched on first use) or .gguf paths. Gemma 3 files carry no chat
-template; llama-server gets `--chat-template gemma` for them, Tram uses its built-in one.
+template: llama-server gets Gemma 3's (`--chat-template-file Tests/Fixtures/templates/gemma-3.jinja`,
+the text of Tram's built-in one; this llama.cpp reads `--chat-template gemma` as a template
+whose text is "gemma").
 """
 import argparse
 import json
@@ -83,7 +85,9 @@ def main():
     parser.add_argument("--out", help="also write the markdown report here")
     args = parser.parse_args()
     threads = str(os.cpu_count())
-    isa = os.environ.get("TRAM_KERNEL_ISA", "best available")
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    best = "avx512vnni" if "avx512_vnni" in flags and "avx512bw" in flags else "avx2" if "avx2" in flags else "scalar"
+    isa = os.environ.get("TRAM_KERNEL_ISA", best) + ("" if "TRAM_KERNEL_ISA" in os.environ else " (the CPU's best)")
     lines = [f"Machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()}; Tram kernel ISA: {isa}.",
              f"Greedy (temperature 0), {MAX_TOKENS} tokens; agree = same first 16 characters and first-token logprob within 0.25.", ""]
     failed = False
@@ -94,7 +98,7 @@ def main():
         gemma = "gemma" in name.lower()
         rows = {}
         servers = [("llama-server", [args.llama_server, "-m", path, "--port", "{port}", "-t", threads, "-c", "4096", "-np", "1"]
-                    + (["--chat-template", "gemma"] if gemma else [])),
+                    + (["--chat-template-file", os.path.join(ROOT, "Tests/Fixtures/templates/gemma-3.jinja")] if gemma else [])),
                    ("tram", [args.tram, "serve", path, "--port", "{port}", "--served-model-name", name, "--max-model-len", "4096"])]
         for label, argv in servers:
             with Server(f"{label}-{name}", argv, logs) as server:
