@@ -295,10 +295,6 @@ CTRAM_VNNI CTRAM_INLINE void q6_K_tile_vnni(const int NW, const int NA, CTRAM_TI
     k_store(NW, NA, acc, y, y_stride);
 }
 
-#define K_ENTRY(NAME, TARGET)                                                                      \
-    TARGET void ctram_tile_##NAME(int nw, int na, CTRAM_TILE_ARGS) {                               \
-        CTRAM_TILE_SWITCH(NAME##_TILE)                                                             \
-    }
 #define q4_K_avx2_TILE(NW, NA) q4_K_tile_avx2(NW, NA, CTRAM_TILE_PASS)
 #define q4_K_vnni_TILE(NW, NA) q4_K_tile_vnni(NW, NA, CTRAM_TILE_PASS)
 #define q6_K_avx2_TILE(NW, NA) q6_K_tile_avx2(NW, NA, CTRAM_TILE_PASS)

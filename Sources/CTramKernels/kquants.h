@@ -26,6 +26,12 @@
     }
 
 #if CTRAM_X86
+/// The exported tile of a SIMD variant, NAME##_TILE(NW, NA) expanding to its body.
+#define K_ENTRY(NAME, TARGET)                                                                      \
+    TARGET void ctram_tile_##NAME(int nw, int na, CTRAM_TILE_ARGS) {                               \
+        CTRAM_TILE_SWITCH(NAME##_TILE)                                                             \
+    }
+
 #define W_BLOCK(WTYPE, i, b) ((const WTYPE *)((const char *)w + (size_t)(i) * w_stride) + (b))
 
 /// Chunk c of pair lanes: the int vectors v[i][j] (ZERO past the last pair).

@@ -255,10 +255,6 @@ K_TILE(q5_K, ctram_block_q5_K, Q5_K_UPDATE)
 LOW_K_TILES(avx2, CTRAM_AVX2, MADD_ACC_AVX2)
 LOW_K_TILES(vnni, CTRAM_VNNI, MADD_ACC_VNNI)
 
-#define K_ENTRY(NAME, TARGET)                                                                      \
-    TARGET void ctram_tile_##NAME(int nw, int na, CTRAM_TILE_ARGS) {                               \
-        CTRAM_TILE_SWITCH(NAME##_TILE)                                                             \
-    }
 #define q2_K_avx2_TILE(NW, NA) q2_K_tile_avx2(NW, NA, CTRAM_TILE_PASS)
 #define q3_K_avx2_TILE(NW, NA) q3_K_tile_avx2(NW, NA, CTRAM_TILE_PASS)
 #define q5_K_avx2_TILE(NW, NA) q5_K_tile_avx2(NW, NA, CTRAM_TILE_PASS)
