@@ -24,7 +24,7 @@ import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import Server, cpu_model  # noqa: E402
+from compare import Server, cpu_model, kernel_isa  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -85,9 +85,7 @@ def main():
     parser.add_argument("--out", help="also write the markdown report here")
     args = parser.parse_args()
     threads = str(os.cpu_count())
-    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
-    best = "avx512vnni" if "avx512_vnni" in flags and "avx512bw" in flags else "avx2" if "avx2" in flags else "scalar"
-    isa = os.environ.get("TRAM_KERNEL_ISA", best) + ("" if "TRAM_KERNEL_ISA" in os.environ else " (the CPU's best)")
+    isa = kernel_isa()
     lines = [f"Machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()}; Tram kernel ISA: {isa}.",
              f"Greedy (temperature 0), {MAX_TOKENS} tokens; agree = same first 16 characters and first-token logprob within 0.25.", ""]
     failed = False

@@ -159,6 +159,18 @@ def cpu_model():
     return platform.processor()
 
 
+def kernel_isa():
+    """The kernel variant tram serve runs here: TRAM_KERNEL_ISA if set, else the CPU's best."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        flags = ""
+    best = "avx512vnni" if "avx512_vnni" in flags and "avx512bw" in flags else "avx2" if "avx2" in flags else "scalar"
+    forced = os.environ.get("TRAM_KERNEL_ISA")
+    return f"{forced} (forced with TRAM_KERNEL_ISA; the CPU's best is {best})" if forced else f"{best} (the CPU's best)"
+
+
 def median_and_spread(values):
     return statistics.median(values), min(values), max(values)
 
@@ -268,6 +280,7 @@ def write_report(args, runs, startups, results_dir):
     add("")
     add(f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
     add(f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; Linux {platform.release()}")
+    add(f"- Tram's kernel ISA: {kernel_isa()} (llama-server: its native build's kernels)")
     add(f"- Model: `{os.path.basename(args.model)}` (SmolLM2-135M-Instruct, Q4_1), the same file for both servers.")
     add("- Load: `tram bench serve` (vLLM's `bench serve` definitions: random prompts of exactly N tokens, each")
     add("  different; streamed; `ignore_eos`; temperature 0; 2 warm-up requests), running on the same cores as the server.")
