@@ -22,6 +22,16 @@ public enum KernelISA: String, Sendable, CaseIterable, Comparable {
         return min(requested, best)
     }()
 
+    /// What start-up logs print: the variant in use, and why (forced, or the CPU's best).
+    public static var selectionDescription: String {
+        guard let forced = ProcessInfo.processInfo.environment["TRAM_KERNEL_ISA"], !forced.isEmpty else { return "\(best.rawValue) (the CPU's best)" }
+        guard let requested = KernelISA(rawValue: forced.lowercased()) else {
+            return "\(selected.rawValue) (TRAM_KERNEL_ISA=\(forced) names no variant: the CPU's best)"
+        }
+        if requested > best { return "\(selected.rawValue) (TRAM_KERNEL_ISA=\(forced) is beyond this CPU: its best)" }
+        return "\(selected.rawValue) (TRAM_KERNEL_ISA; the CPU's best is \(best.rawValue))"
+    }
+
     /// Variants this CPU can run (for tests that cover each).
     package static var supported: [KernelISA] { allCases.filter { $0 <= best } }
 

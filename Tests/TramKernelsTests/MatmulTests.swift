@@ -86,6 +86,9 @@ func matmulIsBatchInvariant(_ c: MatmulCase) {
     #expect(KernelISA.selected <= KernelISA.best)
     #expect(KernelContext(threads: 1).isa == KernelISA.selected)
     #expect(KernelContext(threads: 1, isa: .avx512vnni).isa == KernelISA.best)
+    // what start-up logs say: the variant in use first, then why (CI runs this with and without TRAM_KERNEL_ISA)
+    #expect(KernelISA.selectionDescription.hasPrefix(KernelISA.selected.rawValue + " ("))
+    #expect(KernelISA.selectionDescription.contains(KernelISA.selected == KernelISA.best ? "best" : "TRAM_KERNEL_ISA"))
     let scalar = KernelContext(threads: 1, isa: .scalar)
     for type in DataType.allCases where type.isQuantized { #expect(scalar.effectiveISA(for: type) == .scalar) }
 }
