@@ -106,12 +106,7 @@ CTRAM_AVX2 CTRAM_INLINE void q4_K_tile_avx2(const int NW, const int NA, CTRAM_TI
             }
         }
         Q4_K_MINS(M)
-        for (int c = 0; 8 * c < NW * NA; c++) {
-            __m256i vs[8], vm[8];
-            K_PAIR_INTS(vs, S, c, _mm256_setzero_si256())
-            K_PAIR_INTS(vm, M, c, _mm256_setzero_si256())
-            q4_K_update(NW, NA, c, ctram_reduce8_epi32(vs), ctram_reduce8_epi32(vm), wd, wm, ad, acc);
-        }
+        Q4_K_UPDATE_PAIRS(S, M)
     }
     k_store(NW, NA, acc, y, y_stride);
 }

@@ -111,4 +111,14 @@ CTRAM_AVX2 CTRAM_INLINE __m128i q4_K_scales_mins(const uint8_t *s) {
     }
 #endif
 
+/// After a super-block (AVX2 sums): the Q4_K-form update of every chunk of pair lanes from the
+/// int32 sums S[i][j] and mins terms M[i][j] (Q2_K, Q4_K and Q5_K share it).
+#define Q4_K_UPDATE_PAIRS(S, M)                                                                    \
+    for (int c = 0; 8 * c < NW * NA; c++) {                                                        \
+        __m256i vs[8], vm[8];                                                                      \
+        K_PAIR_INTS(vs, S, c, _mm256_setzero_si256())                                              \
+        K_PAIR_INTS(vm, M, c, _mm256_setzero_si256())                                              \
+        q4_K_update(NW, NA, c, ctram_reduce8_epi32(vs), ctram_reduce8_epi32(vm), wd, wm, ad, acc); \
+    }
+
 #endif

@@ -134,18 +134,8 @@ K_TILE(q5_K, ctram_block_q5_K, Q5_K_UPDATE)
                     }                                                                              \
                 }                                                                                  \
             }                                                                                      \
-            for (int j = 0; j < NA; j++) {                                                         \
-                const ctram_block_q8k *ab = A_BLOCK(j, b);                                         \
-                const __m256i bsums = _mm256_loadu_si256((const __m256i *)ab->bsums);              \
-                ad[j] = ab->d;                                                                     \
-                for (int i = 0; i < NW; i++) M[i][j] = _mm256_madd_epi16(mn[i], bsums);            \
-            }                                                                                      \
-            for (int c = 0; 8 * c < NW * NA; c++) {                                                \
-                __m256i vs[8], vm[8];                                                              \
-                K_PAIR_INTS(vs, S, c, _mm256_setzero_si256())                                      \
-                K_PAIR_INTS(vm, M, c, _mm256_setzero_si256())                                      \
-                q4_K_update(NW, NA, c, ctram_reduce8_epi32(vs), ctram_reduce8_epi32(vm), wd, wm, ad, acc); \
-            }                                                                                      \
+            Q4_K_MINS(M)                                                                           \
+            Q4_K_UPDATE_PAIRS(S, M)                                                                \
         }                                                                                          \
         k_store(NW, NA, acc, y, y_stride);                                                         \
     }                                                                                              \
@@ -236,18 +226,8 @@ K_TILE(q5_K, ctram_block_q5_K, Q5_K_UPDATE)
                     hcur = _mm256_srli_epi16(hcur, 2);                                             \
                 }                                                                                  \
             }                                                                                      \
-            for (int j = 0; j < NA; j++) {                                                         \
-                const ctram_block_q8k *ab = A_BLOCK(j, b);                                         \
-                const __m256i bsums = _mm256_loadu_si256((const __m256i *)ab->bsums);              \
-                ad[j] = ab->d;                                                                     \
-                for (int i = 0; i < NW; i++) M[i][j] = _mm256_madd_epi16(mn[i], bsums);            \
-            }                                                                                      \
-            for (int c = 0; 8 * c < NW * NA; c++) {                                                \
-                __m256i vs[8], vm[8];                                                              \
-                K_PAIR_INTS(vs, S, c, _mm256_setzero_si256())                                      \
-                K_PAIR_INTS(vm, M, c, _mm256_setzero_si256())                                      \
-                q4_K_update(NW, NA, c, ctram_reduce8_epi32(vs), ctram_reduce8_epi32(vm), wd, wm, ad, acc); \
-            }                                                                                      \
+            Q4_K_MINS(M)                                                                           \
+            Q4_K_UPDATE_PAIRS(S, M)                                                                \
         }                                                                                          \
         k_store(NW, NA, acc, y, y_stride);                                                         \
     }
