@@ -83,6 +83,7 @@ CTRAM_AVX2 CTRAM_INLINE void q4_K_tile_avx2(const int NW, const int NA, CTRAM_TI
     for (int b = 0; b < nblocks; b++) {
         __m256i sc[4], mn[4], S[4][4], M[4][4];
         float wd[4], wm[4], ad[4];
+        CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q4_K));
         for (int i = 0; i < NW; i++) {
             Q4_K_ROW_SETUP(i)
             sc[i] = _mm256_broadcastsi128_si256(sc16);
@@ -124,6 +125,7 @@ CTRAM_AVX2 CTRAM_INLINE void q6_K_tile_avx2(const int NW, const int NA, CTRAM_TI
     for (int b = 0; b < nblocks; b++) {
         __m256i corr[4], S[4][4];
         float wd[4], ad[4];
+        CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q6_K));
         for (int i = 0; i < NW; i++) {
             const ctram_block_q6_K *wb = W_BLOCK(ctram_block_q6_K, i, b);
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wb->scales));
@@ -204,6 +206,7 @@ CTRAM_VNNI CTRAM_INLINE void q4_K_tile_vnni(const int NW, const int NA, CTRAM_TI
         __m512i sc[4], Z[4][4];
         __m256i mn[4], M[4][4];
         float wd[4], wm[4], ad[4];
+        CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q4_K));
         for (int i = 0; i < NW; i++) {
             Q4_K_ROW_SETUP(i)
             sc[i] = _mm512_broadcast_i32x4(sc16);
@@ -247,6 +250,7 @@ CTRAM_VNNI CTRAM_INLINE void q6_K_tile_vnni(const int NW, const int NA, CTRAM_TI
         __m512i sch[2][4], Z[4][4];
         __m256i corr[4];
         float wd[4], ad[4];
+        CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q6_K));
         for (int i = 0; i < NW; i++) {
             const ctram_block_q6_K *wb = W_BLOCK(ctram_block_q6_K, i, b);
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wb->scales));

@@ -109,6 +109,7 @@ K_TILE(q5_K, ctram_block_q5_K, Q5_K_UPDATE)
         for (int b = 0; b < nblocks; b++) {                                                        \
             __m256i scb[4], mn[4], S[4][4], M[4][4];                                               \
             float wd[4], wm[4], ad[4];                                                             \
+            CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q2_K));                             \
             for (int i = 0; i < NW; i++) {                                                         \
                 const ctram_block_q2_K *wb = W_BLOCK(ctram_block_q2_K, i, b);                      \
                 const __m128i raw = _mm_loadu_si128((const __m128i *)wb->scales);                  \
@@ -147,6 +148,7 @@ K_TILE(q5_K, ctram_block_q5_K, Q5_K_UPDATE)
         for (int b = 0; b < nblocks; b++) {                                                        \
             __m256i scb[4], corr[4], S[4][4];                                                      \
             float wd[4], ad[4];                                                                    \
+            CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q3_K));                             \
             for (int i = 0; i < NW; i++) {                                                         \
                 const ctram_block_q3_K *wb = W_BLOCK(ctram_block_q3_K, i, b);                      \
                 int8_t sc[16];                                                                     \
@@ -197,6 +199,7 @@ K_TILE(q5_K, ctram_block_q5_K, Q5_K_UPDATE)
         for (int b = 0; b < nblocks; b++) {                                                        \
             __m256i sc[4], mn[4], S[4][4], M[4][4];                                                \
             float wd[4], wm[4], ad[4];                                                             \
+            CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q5_K));                             \
             for (int i = 0; i < NW; i++) {                                                         \
                 const ctram_block_q5_K *wb = W_BLOCK(ctram_block_q5_K, i, b);                      \
                 const __m128i sm = q4_K_scales_mins(wb->scales);                                   \

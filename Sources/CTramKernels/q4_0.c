@@ -42,6 +42,7 @@ CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_AR
     for (int b = 0; b < nblocks; b++) {
         __m256i wq[4];
         __m256 dw[4];
+        CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q4_0));
         for (int i = 0; i < NW; i++) {
             const ctram_block_q4_0 *wb = W_BLOCK(i, b);
             wq[i] = ctram_unpack_nibbles(wb->qs);
@@ -66,6 +67,7 @@ CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_AR
 // the precomputed lanes −8·Σa. An odd last block runs with zeroed upper lanes.
 #define Q4_0_VNNI_STEP(TAIL)                                                                       \
     {                                                                                              \
+        CTRAM_PREFETCH_BLOCKS(b, b + 2 - (TAIL), sizeof(ctram_block_q4_0));                        \
         const __mmask16 m = (TAIL) ? 0x00FF : 0xFFFF;                                              \
         __m512i wq[4];                                                                             \
         __m512 dw[4];                                                                              \

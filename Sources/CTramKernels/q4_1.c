@@ -43,6 +43,7 @@ CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_AR
         __m256i wq[4];
         __m256 dw[4];
         float mw[4];
+        CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q4_1));
         for (int i = 0; i < NW; i++) {
             const ctram_block_q4_1 *wb = W_BLOCK(i, b);
             wq[i] = ctram_unpack_nibbles(wb->qs);

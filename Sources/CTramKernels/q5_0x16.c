@@ -80,6 +80,7 @@ CTRAM_VNNI CTRAM_INLINE void q5_0x16_tile(const int NW, const int NA, CTRAM_TILE
     const __m512i nibble = _mm512_set1_epi8(0x0F), sixteen = _mm512_set1_epi8(16);
     const int groups = nblocks / 16;
     for (int g = 0; g < groups; g++) {
+        CTRAM_PREFETCH_BLOCKS(16 * g, 16 * g + 16, sizeof(ctram_block_q5_0));
         __m512i S[4][4];
         __m512 da[4];
         for (int j = 0; j < NA; j++) {
@@ -142,6 +143,7 @@ CTRAM_AVX2 CTRAM_INLINE void q5_0x16_tile_avx2(const int NW, const int NA, CTRAM
     const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     const int groups = nblocks / 16;
     for (int g = 0; g < groups; g++) {
+        CTRAM_PREFETCH_BLOCKS(16 * g, 16 * g + 16, sizeof(ctram_block_q5_0));
         for (int h = 0; h < 2; h++) {
             __m256i S[4][4];
             for (int j = 0; j < NA; j++) {

@@ -40,6 +40,7 @@ CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_AR
     for (int b = 0; b < nblocks; b++) {
         __m256i wq[4], wabs[4];
         __m256 dw[4];
+        CTRAM_PREFETCH_BLOCKS(b, b + 1, sizeof(ctram_block_q8_0));
         for (int i = 0; i < NW; i++) {
             const ctram_block_q8_0 *wb = W_BLOCK(i, b);
             wq[i] = _mm256_loadu_si256((const __m256i *)wb->qs);

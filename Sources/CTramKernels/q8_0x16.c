@@ -100,6 +100,7 @@ void ctram_tile_q8_0x16_scalar(int nw, int na, CTRAM_TILE_ARGS) {
 #define Q8_0X16_GROUP(TAIL)                                                                        \
     {                                                                                              \
         const int t = (TAIL) ? nblocks - 16 * g : 16;                                              \
+        CTRAM_PREFETCH_BLOCKS(16 * g, 16 * g + t, sizeof(ctram_block_q8_0));                       \
         const __mmask64 bytes = (TAIL) ? (((__mmask64)1 << (4 * t)) - 1) : ~(__mmask64)0;          \
         const __mmask16 lanes = (TAIL) ? (__mmask16)((1u << t) - 1) : (__mmask16)0xFFFF;           \
         __m512i dot[4][4];                                                                         \
@@ -166,6 +167,7 @@ CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_AR
     const __m256i ones = _mm256_set1_epi16(1), flip = _mm256_set1_epi8((char)0x80);
     for (int g = 0; 16 * g < nblocks; g++) {
         const int t = ctram_x16_group_size(nblocks, g);
+        CTRAM_PREFETCH_BLOCKS(16 * g, 16 * g + t, sizeof(ctram_block_q8_0));
         if (ctram_x16_short_tail(t)) {
             for (int b = 16 * g; b < nblocks; b++) {  // GGUF blocks, one per half as the VNNI pairs
                 const int h = b & 1;
