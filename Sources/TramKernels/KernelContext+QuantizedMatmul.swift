@@ -123,8 +123,10 @@ extension KernelContext {
         }
         // x16 tiles hold 3 rows × 4 tokens of int32 and float accumulators in 24 of the 32 zmm
         // registers (tram bench kernels, T=32: ffn_gate 53–69 → 107 GF/s over 2 × 4).
-        // AVX2 has 16 ymm registers: its x16 tiles keep 2 × 4.
-        let tileRows = w.packing == .x16 && isa == .avx512vnni ? 3 : 2
+        // The VNNI K-quant tiles keep one int32 zmm per pair: 4 × 4 of them fit beside the
+        // unpacked rows (ffn_gate q4_K 379 → 439, ffn_down q6_K 397 → 470 GF/s at T=32 over 2 × 4,
+        // 1.5B Q4_K_M, Zen 5). AVX2 has 16 ymm registers: its tiles keep 2 × 4.
+        let tileRows = isa == .avx512vnni && w.packing == .x16 ? 3 : isa == .avx512vnni && w.type.blockElements == 256 ? 4 : 2
         while r < range.upperBound {
             let nw = min(tileRows, range.upperBound - r)
             var t = 0
