@@ -208,9 +208,11 @@ CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_AR
         }
         for (int h = 0; 8 * h < t; h++) {
             const int n = t - 8 * h < 8 ? t - 8 * h : 8;  // lanes of this half
-            __m256i dot[4][4];
+            // The 8 maddubs of a lane sum in i16 (each i16 ≤ 2·15·127, eight of them ≤ 30480 <
+            // 2¹⁵: exact), then one madd widens them: the same int32 lanes as a madd per step.
+            __m256i dot[4][4], s16[4][4];
             for (int i = 0; i < NW; i++)
-                for (int j = 0; j < NA; j++) dot[i][j] = _mm256_setzero_si256();
+                for (int j = 0; j < NA; j++) s16[i][j] = _mm256_setzero_si256();
             for (int kk = 0; kk < 4; kk++) {
                 __m256i lo[4], hi[4];
                 for (int i = 0; i < NW; i++) {
@@ -221,12 +223,12 @@ CTRAM_AVX2 CTRAM_INLINE void tile_avx2(const int NW, const int NA, CTRAM_TILE_AR
                 for (int j = 0; j < NA; j++) {
                     const __m256i a0 = _mm256_load_si256((const __m256i *)(A[j].qx + 512 * (size_t)g + 64 * kk + 32 * h));
                     const __m256i a1 = _mm256_load_si256((const __m256i *)(A[j].qx + 512 * (size_t)g + 64 * (kk + 4) + 32 * h));
-                    for (int i = 0; i < NW; i++) {
-                        dot[i][j] = _mm256_add_epi32(dot[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(lo[i], a0), ones));
-                        dot[i][j] = _mm256_add_epi32(dot[i][j], _mm256_madd_epi16(_mm256_maddubs_epi16(hi[i], a1), ones));
-                    }
+                    for (int i = 0; i < NW; i++)
+                        s16[i][j] = _mm256_add_epi16(s16[i][j], _mm256_add_epi16(_mm256_maddubs_epi16(lo[i], a0), _mm256_maddubs_epi16(hi[i], a1)));
                 }
             }
+            for (int i = 0; i < NW; i++)
+                for (int j = 0; j < NA; j++) dot[i][j] = _mm256_madd_epi16(s16[i][j], ones);
             for (int i = 0; i < NW; i++) {
                 const uint8_t *p = W_ROW(i) + 320 * (size_t)g + 16 * t + 16 * h;
                 const __m256 dw = ctram_load_f16x8(p, n), mw = ctram_load_f16x8(p + 2 * t, n);

@@ -16,6 +16,13 @@ Scenarios (the performance issue's targets):
            chunks stall the running decodes?)
   startup  `tram serve` start to the first successful completion, warm page cache
 
+Model matrix (`--matrix`): every model of MATRIX_MODELS at 1, 8 and 32 clients (m1, m8, m32) and
+the 1.5B's 512-token TTFT (m-ttft512), Tram once per kernel ISA (the CPU's best, and AVX2 forced
+with TRAM_KERNEL_ISA on an AVX-512 machine: the peer keeps its native kernels there, a worst case
+for Tram), llama-server once; one table per ISA, plus Tram's peak RSS under the 32-client load and
+each model's KV bytes per token. `--scenarios` then picks the detailed SmolLM2 scenarios to run
+beside it (none: `--scenarios ""`).
+
 `--batched-tokens-sweep 128,256,512` also runs Tram's c32, itl and itl-long scenarios with each
 `--max-num-batched-tokens` value: the measurement behind the CPU default.
 
@@ -52,6 +59,23 @@ SCENARIOS = {
 # The long prompts sent alongside itl-long's load, one at a time: (input len, output len, prompts).
 LONG_PROMPTS = (2048, 1, 4)
 
+# The model matrix: (key, label, file under the model cache). The three models the speed issue
+# names; `tram download qwen2.5-coder-0.5b-instruct qwen2.5-coder-1.5b-instruct` fetches the Qwens.
+MATRIX_MODELS = [
+    ("smollm2", "SmolLM2-135M-Instruct Q4_1", "smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf"),
+    ("qwen0.5b", "Qwen2.5-Coder-0.5B-Instruct Q4_K_M", "qwen2.5-coder-0.5b-instruct/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"),
+    ("qwen1.5b", "Qwen2.5-Coder-1.5B-Instruct Q4_K_M", "qwen2.5-coder-1.5b-instruct/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
+]
+MATRIX_SCENARIOS = {
+    # name: (max concurrency, input len, output len, prompts)
+    "m1": (1, 128, 128, 4),
+    "m8": (8, 128, 64, 16),
+    "m32": (32, 128, 64, 64),
+    "m-ttft512": (1, 512, 16, 4),
+}
+MATRIX_TTFT_MODEL = "qwen1.5b"
+SCENARIOS.update(MATRIX_SCENARIOS)
+
 
 def free_port():
     with socket.socket() as s:
@@ -75,17 +99,30 @@ def wait_healthy(url, process, timeout=300):
 
 
 class Server:
-    def __init__(self, name, argv, log_dir):
-        self.name, self.argv = name, argv
+    def __init__(self, name, argv, log_dir, env=None):
+        self.name, self.argv, self.env = name, argv, env
+        self.peak_rss = None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(log_dir, f"{name}.log"), "w")
 
     def __enter__(self):
         argv = [a.replace("{port}", str(self.port)) for a in self.argv]
-        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        env = dict(os.environ, **self.env) if self.env else None
+        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         wait_healthy(self.url, self.process)
         return self
+
+    def resident_peak(self):
+        """The server's peak resident set so far (VmHWM), in bytes."""
+        try:
+            with open(f"/proc/{self.process.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return None
 
     def __exit__(self, *exc):
         self.process.send_signal(signal.SIGINT)
@@ -171,6 +208,42 @@ def kernel_isa():
     return f"{forced} (forced with TRAM_KERNEL_ISA; the CPU's best is {best})" if forced else f"{best} (the CPU's best)"
 
 
+def best_isa():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        flags = ""
+    return "avx512vnni" if "avx512_vnni" in flags and "avx512bw" in flags else "avx2" if "avx2" in flags else "scalar"
+
+
+def matrix_isas():
+    """Tram's kernel ISAs the matrix measures: the CPU's best, and AVX2 below it."""
+    best = best_isa()
+    return [best, "avx2"] if best == "avx512vnni" else [best]
+
+
+def gguf_figures(path):
+    """(KV cache bytes per token at float16, weight bytes a decode step reads): every tensor but
+    the token embedding, of which a step reads one row (unless it is also the LM head)."""
+    try:
+        import gguf
+    except ImportError:
+        return None, None
+    reader = gguf.GGUFReader(path)
+
+    def field(name):
+        f = reader.fields.get(name)
+        return None if f is None else f.parts[f.data[0]].tolist()[0]
+
+    arch = bytes(reader.fields["general.architecture"].parts[-1]).decode()
+    layers, kv_heads = field(f"{arch}.block_count"), field(f"{arch}.attention.head_count_kv")
+    head_dim = field(f"{arch}.attention.key_length") or field(f"{arch}.embedding_length") // field(f"{arch}.attention.head_count")
+    names = {t.name for t in reader.tensors}
+    read = sum(int(t.n_bytes) for t in reader.tensors if t.name != "token_embd.weight" or "output.weight" not in names)
+    return 2 * layers * kv_heads * head_dim * 2, read
+
+
 def median_and_spread(values):
     return statistics.median(values), min(values), max(values)
 
@@ -186,13 +259,23 @@ def main():
     parser.add_argument("--scenarios", default="c32,c1,ttft512,seqs1,itl,itl-long,startup")
     parser.add_argument("--batched-tokens-sweep", default="",
                         help="comma-separated --max-num-batched-tokens values to run Tram's c32/itl/itl-long with")
+    parser.add_argument("--matrix", action="store_true",
+                        help="also run the model matrix (MATRIX_MODELS × 1/8/32 clients, per kernel ISA)")
+    parser.add_argument("--cache", default=os.environ.get("TRAM_CACHE", os.path.expanduser("~/.cache/tram")),
+                        help="Tram's model cache, where the matrix's models are")
+    parser.add_argument("--dram-gbps", type=float, default=None,
+                        help="the machine's measured DRAM read bandwidth (GB/s), for decode's fraction of it")
     parser.add_argument("--from-results", metavar="DIR",
                         help="only rewrite the report from a previous run's result files (and its startup.json)")
     args = parser.parse_args()
     if args.from_results:
         runs, startups = load_results(args.from_results)
         args.runs = max((len(v) for v in runs.values()), default=0)
-        write_report(args, runs, startups, args.from_results)
+        rss = {}
+        if os.path.exists(os.path.join(args.from_results, "rss.json")):
+            with open(os.path.join(args.from_results, "rss.json")) as f:
+                rss = json.load(f)
+        write_report(args, runs, startups, args.from_results, rss)
         print(f"wrote {args.out}", file=sys.stderr)
         return
     wanted = args.scenarios.split(",")
@@ -200,13 +283,36 @@ def main():
     os.makedirs(results_dir, exist_ok=True)
     threads = str(os.cpu_count() or 2)
 
+    def tram_argv(model):
+        return [args.tram, "serve", model, "--port", "{port}", "--served-model-name", "model"]
+
+    def llama_argv(model):
+        return [args.llama_server, "-m", model, "-t", threads, "-np", "32", "-c", "32768",
+                "--port", "{port}", "--host", "127.0.0.1", "-a", "model"]
+
     servers = {
-        "tram": [args.tram, "serve", args.model, "--port", "{port}", "--served-model-name", "model"],
-        "tram-seqs1": [args.tram, "serve", args.model, "--port", "{port}", "--served-model-name", "model", "--max-num-seqs", "1"],
-        "llama-server": [args.llama_server, "-m", args.model, "-t", threads, "-np", "32", "-c", "32768",
-                         "--port", "{port}", "--host", "127.0.0.1", "-a", "model"],
+        "tram": tram_argv(args.model),
+        "tram-seqs1": tram_argv(args.model) + ["--max-num-seqs", "1"],
+        "llama-server": llama_argv(args.model),
     }
-    plan = [(s, "tram") for s in ("c32", "c1", "ttft512", "itl", "itl-long") if s in wanted]
+    envs, models = {}, {}  # server -> extra environment, model file (default: args.model)
+    plan = []
+    if args.matrix:
+        for key, _, relative in MATRIX_MODELS:
+            path = os.path.join(args.cache, "models", relative)
+            if not os.path.exists(path):
+                sys.exit(f"missing {path}: fetch it with `tram download` (see README, Models)")
+            scenarios = ["m1", "m8", "m32"] + (["m-ttft512"] if key == MATRIX_TTFT_MODEL else [])
+            names = [f"llama-server--{key}"] + [f"tram-{isa}--{key}" for isa in matrix_isas()]
+            for name in names:
+                if name.startswith("tram-"):
+                    servers[name] = tram_argv(path)
+                    envs[name] = {"TRAM_KERNEL_ISA": name[len("tram-"):].split("--")[0]}
+                else:
+                    servers[name] = llama_argv(path)
+                models[name] = path
+                plan += [(scenario, name) for scenario in scenarios]
+    plan += [(s, "tram") for s in ("c32", "c1", "ttft512", "itl", "itl-long") if s in wanted]
     plan += [(s, "llama-server") for s in ("c32", "c1", "ttft512", "itl", "itl-long") if s in wanted]
     if "seqs1" in wanted:
         plan.append(("c32", "tram-seqs1"))
@@ -216,33 +322,39 @@ def main():
         plan += [(s, name) for s in ("c32", "itl", "itl-long")]
 
     runs = {}  # (server, scenario) -> [result dict]
+    rss = {}  # server -> [peak resident bytes after its m32 load]
     for run in range(args.runs):
         # Servers alternate within each run, so slow phases of a shared machine hit both.
         for server_name in dict.fromkeys(name for _, name in plan):
             scenarios = [s for s, name in plan if name == server_name]
             if not scenarios:
                 continue
-            with Server(f"{server_name}-{run}", servers[server_name], results_dir) as server:
+            model = models.get(server_name, args.model)
+            with Server(f"{server_name}-{run}", servers[server_name], results_dir, envs.get(server_name)) as server:
                 for scenario in scenarios:
                     path = os.path.join(results_dir, f"{server_name}__{scenario}__{run}.json")
                     print(f"run {run + 1}/{args.runs}: {server_name} {scenario}", file=sys.stderr, flush=True)
                     # Every scenario and run draws its own prompts: a server's prefix cache must not
                     # serve one scenario from another's prompts.
                     seed = 1000 * run + list(SCENARIOS).index(scenario)
-                    result = bench(args.tram, server.url, "model", args.model, scenario, path, seed=seed)
+                    result = bench(args.tram, server.url, "model", model, scenario, path, seed=seed)
                     runs.setdefault((server_name, scenario), []).append(result)
+                    if scenario == "m32":
+                        rss.setdefault(server_name, []).append(server.resident_peak())
+            with open(os.path.join(results_dir, "rss.json"), "w") as f:
+                json.dump(rss, f)
     startups = [startup_time(args.tram, args.model) for _ in range(args.runs)] if "startup" in wanted else []
     with open(os.path.join(results_dir, "startup.json"), "w") as f:
         json.dump(startups, f)
 
-    write_report(args, runs, startups, results_dir)
+    write_report(args, runs, startups, results_dir, rss)
     print(f"wrote {args.out}; raw results in {results_dir}", file=sys.stderr)
 
 
 def load_results(directory):
     runs = {}
     for name in sorted(os.listdir(directory)):
-        if not name.endswith(".json") or name == "startup.json":
+        if not name.endswith(".json") or name in ("startup.json", "rss.json"):
             continue
         parts = name[:-5].split("__")
         server, scenario = parts[:2] if len(parts) == 3 else name[:-5].rsplit("-", 2)[:2]  # older runs: a-b-N
@@ -260,7 +372,113 @@ def fmt(values, digits=1):
     return f"{m:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
 
 
-def write_report(args, runs, startups, results_dir):
+def write_matrix(add, args, runs, metric, ratio, rss):
+    """The model matrix: one table per Tram kernel ISA, memory, and the speed issue's targets."""
+    isas = sorted({server[len("tram-"):].split("--")[0] for server, _ in runs if server.startswith("tram-") and "--" in server},
+                  key=lambda isa: ["avx512vnni", "avx2", "scalar"].index(isa) if isa in ("avx512vnni", "avx2", "scalar") else 9)
+    if not isas:
+        return
+    best = best_isa()
+    shapes = {"m1": "1 client, 128 in / 128 out", "m8": "8 clients, 128 in / 64 out", "m32": "32 clients, 128 in / 64 out"}
+    med = lambda values: statistics.median(values) if values else None
+    figures = {key: gguf_figures(os.path.join(args.cache, "models", relative)) for key, _, relative in MATRIX_MODELS
+               if os.path.exists(os.path.join(args.cache, "models", relative))}
+    for isa in isas:
+        forced = "" if isa == best else f" (forced with `TRAM_KERNEL_ISA={isa}` on a CPU whose best is {best}; llama-server keeps its native kernels, so this is a worst case for Tram)"
+        add(f"### Tram kernels: {isa}{forced}")
+        add("")
+        add("| Model | Load | Output tok/s Tram | llama-server | Ratio | Median TPOT ms Tram | llama-server | P99 TTFT ms Tram | llama-server |")
+        add("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for key, label, _ in MATRIX_MODELS:
+            t, l = f"tram-{isa}--{key}", f"llama-server--{key}"
+            for scenario, shape in shapes.items():
+                to, lo = metric(t, scenario, "output_throughput"), metric(l, scenario, "output_throughput")
+                if not to and not lo:
+                    continue
+                tt, lt = metric(t, scenario, "median_tpot_ms"), metric(l, scenario, "median_tpot_ms")
+                tf, lf = metric(t, scenario, "p99_ttft_ms"), metric(l, scenario, "p99_ttft_ms")
+                add(f"| {label} | {shape} | {fmt(to) if to else '—'} | {fmt(lo) if lo else '—'} | {ratio(to, lo)} | "
+                    f"{fmt(tt) if tt else '—'} | {fmt(lt) if lt else '—'} | {fmt(tf, 0) if tf else '—'} | {fmt(lf, 0) if lf else '—'} |")
+        key = MATRIX_TTFT_MODEL
+        tf, lf = metric(f"tram-{isa}--{key}", "m-ttft512", "median_ttft_ms"), metric(f"llama-server--{key}", "m-ttft512", "median_ttft_ms")
+        if tf and lf:
+            add("")
+            add(f"{dict((k, v) for k, v, _ in MATRIX_MODELS)[key]}, 1 client, 512-token prompts, 16 out: median TTFT "
+                f"Tram {fmt(tf, 0)} ms, llama-server {fmt(lf, 0)} ms ({ratio(tf, lf)}).")
+        add("")
+        decode = []
+        for key, label, _ in MATRIX_MODELS:
+            tpot = med(metric(f"tram-{isa}--{key}", "m1", "median_tpot_ms"))
+            lpot = med(metric(f"llama-server--{key}", "m1", "median_tpot_ms"))
+            read = (figures.get(key) or (None, None))[1]
+            if tpot and read and args.dram_gbps:
+                share = lambda ms: f"{read / (ms / 1000) / 1e9:.1f} GB/s = {read / (ms / 1000) / 1e9 / args.dram_gbps:.0%}"
+                decode.append(f"{label}: {read / 1e6:.0f} MB of weights per token; Tram {share(tpot)}"
+                              + (f", llama-server {share(lpot)}" if lpot else ""))
+        if decode:
+            add(f"Single-stream decode against the measured DRAM read bandwidth ({args.dram_gbps:.1f} GB/s, both cores):")
+            add("")
+            for line in decode:
+                add(f"- {line}")
+            add("")
+    add("### Memory")
+    add("")
+    add("| Model | KV cache bytes per token (float16) | Peak RSS at 32 clients: " + " | ".join(f"Tram {isa}" for isa in isas) + " | llama-server |")
+    add("| --- | --- | " + " | ".join("---" for _ in isas) + " | --- |")
+    mib = lambda values: f"{statistics.median(v for v in values if v) / 2**20:.0f} MiB" if values and any(values) else "—"
+    for key, label, _ in MATRIX_MODELS:
+        kv = (figures.get(key) or (None, None))[0]
+        cells = [mib(rss.get(f"tram-{isa}--{key}", [])) for isa in isas] + [mib(rss.get(f"llama-server--{key}", []))]
+        add(f"| {label} | {f'{kv:,} ({kv / 1024:.0f} KiB)' if kv else '—'} | " + " | ".join(cells) + " |")
+    add("")
+    add("### Against the speed issue's targets")
+    add("")
+    add("| Target | " + " | ".join(f"Tram {isa}" for isa in isas) + " |")
+    add("| --- | " + " | ".join("---" for _ in isas) + " |")
+
+    def row(target, compute):
+        cells = []
+        for isa in isas:
+            got = compute(isa)
+            cells.append("—" if got is None else f"{got[0]} ({'met' if got[1] else '**missed**'})")
+        add(f"| {target} | " + " | ".join(cells) + " |")
+
+    def both(isa, key, scenario, field):
+        t, l = med(metric(f"tram-{isa}--{key}", scenario, field)), med(metric(f"llama-server--{key}", scenario, field))
+        return (t, l) if t and l else (None, None)
+
+    def throughput(key, scenario, goal, with_ttft=False):
+        def compute(isa):
+            t, l = both(isa, key, scenario, "output_throughput")
+            if t is None:
+                return None
+            text, met = f"{t / l:.2f}×", t / l >= goal
+            if with_ttft:
+                tf, lf = both(isa, key, scenario, "p99_ttft_ms")
+                if tf:
+                    text += f", P99 TTFT {tf:.0f} vs {lf:.0f} ms"
+                    met = met and tf < lf
+            return text, met
+        return compute
+
+    def lower(key, scenario, field):
+        def compute(isa):
+            t, l = both(isa, key, scenario, field)
+            return None if t is None else (f"{t / l:.2f}×", t / l <= 1.0)
+        return compute
+
+    row("SmolLM2, 32 clients: output tok/s ≥ 2.0× (goal 2.5×), lower P99 TTFT", throughput("smollm2", "m32", 2.0, True))
+    row("SmolLM2, 1 client: output tok/s ≥ 1.2×", throughput("smollm2", "m1", 1.2))
+    row("Qwen2.5-1.5B, 1 client: median TPOT ≤ 1.0×", lower("qwen1.5b", "m1", "median_tpot_ms"))
+    row("Qwen2.5-1.5B, 512-token TTFT ≤ 1.0×", lower("qwen1.5b", "m-ttft512", "median_ttft_ms"))
+    row("Qwen2.5-1.5B, 8 clients: output tok/s ≥ 1.5× (goal 2×)", throughput("qwen1.5b", "m8", 1.5))
+    row("Qwen2.5-1.5B, 32 clients: output tok/s ≥ 2×", throughput("qwen1.5b", "m32", 2.0))
+    add("")
+
+
+def write_report(args, runs, startups, results_dir, rss=None):
+    rss = rss or {}
+
     def metric(server, scenario, key):
         return [r[key] for r in runs.get((server, scenario), [])]
 
@@ -280,15 +498,24 @@ def write_report(args, runs, startups, results_dir):
     add("")
     add(f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
     add(f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; Linux {platform.release()}")
-    add(f"- Tram's kernel ISA: {kernel_isa()} (llama-server: its native build's kernels)")
-    add(f"- Model: `{os.path.basename(args.model)}` (SmolLM2-135M-Instruct, Q4_1), the same file for both servers.")
+    if args.dram_gbps:
+        add(f"- DRAM read bandwidth, measured: {args.dram_gbps:.1f} GB/s (both cores streaming)")
     add("- Load: `tram bench serve` (vLLM's `bench serve` definitions: random prompts of exactly N tokens, each")
     add("  different; streamed; `ignore_eos`; temperature 0; 2 warm-up requests), running on the same cores as the server.")
     add("- Tram: `tram serve MODEL` with default engine settings (release build).")
     add(f"- Peer: llama.cpp `llama-server -m MODEL -t {os.cpu_count()} -np 32 -c 32768` (built from the llama.cpp")
-    add("  vendored in PyPI's `llama-cpp-python` sdist, outside this repository).")
+    add("  vendored in PyPI's `llama-cpp-python` sdist, outside this repository), the same GGUF file.")
     add("")
-    add("## Results")
+    if any("--" in server for server, _ in runs):
+        add("## Models × clients, per kernel ISA")
+        add("")
+        write_matrix(add, args, runs, metric, ratio, rss)
+    if not any(server in ("tram", "llama-server", "tram-seqs1") or server.startswith("tram-mbt") for server, _ in runs):
+        write_footer(add, results_dir, lines, args)
+        return
+    add(f"## SmolLM2 in detail: `{os.path.basename(args.model)}`, Tram kernels {kernel_isa()}")
+    add("")
+    add("### Results")
     add("")
     add("| Scenario | Metric | Tram | llama-server | Tram / llama-server |")
     add("| --- | --- | --- | --- | --- |")
@@ -342,7 +569,7 @@ def write_report(args, runs, startups, results_dir):
     if startups:
         add(f"Start-up, `tram serve` launch to first successful completion (warm page cache): {fmt([s * 1000 for s in startups], 0)} ms.")
         add("")
-    add("## Against the performance issue's targets")
+    add("### Against the performance issue's targets")
     add("")
     def med(server, scenario, key):
         values = metric(server, scenario, key)
@@ -375,6 +602,10 @@ def write_report(args, runs, startups, results_dir):
     add("stays short and the running streams slow down a little; llama-server's steadier ITL in those rows")
     add("comes with new requests waiting about three times longer for their first token (median TTFT).")
     add("")
+    write_footer(add, results_dir, lines, args)
+
+
+def write_footer(add, results_dir, lines, args):
     add("The machine is shared and noisy: runs of the same scenario differ by up to a third, in the same")
     add("direction for both servers (they alternate within each run), so the ratios are steadier than the")
     add("absolute figures.")
@@ -385,7 +616,7 @@ def write_report(args, runs, startups, results_dir):
     add("")
     add("```sh")
     add("swift build -c release")
-    add("scripts/bench/compare.py --llama-server /path/to/llama-server --runs 3")
+    add("scripts/bench/compare.py --llama-server /path/to/llama-server --runs 3 --matrix --dram-gbps GBPS")
     add("```")
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
