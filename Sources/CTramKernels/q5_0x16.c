@@ -6,7 +6,9 @@
 // tiles of every ISA. What changes is the cost: in GGUF layout each block's 8 partial sums must
 // be reduced to its lane (hadds, port 5) and its scale gathered; interleaved, a 64-byte dpbusd
 // already accumulates 4 elements of each of 16 blocks in their own lanes, and the fifth bits
-// come as one 64-bit mask per vector, added as 16 with a single masked byte add.
+// are bit-sliced: one 64-byte vector per group holds, in bit k of each byte, the bit that byte
+// of step k's vector needs — a test gives VNNI the step's mask, a shift and an AND give AVX2
+// its 0x10 bytes.
 #include "lanes32.h"
 
 #define Q5X16_GROUP 352  // bytes of 16 blocks, as in GGUF
@@ -20,16 +22,16 @@ void ctram_pack_q5_0x16(const void *src, void *dst, int rows, int nblocks) {
         uint8_t *out = (uint8_t *)dst + (size_t)r * row_bytes;
         for (int g = 0; g < groups; g++) {
             uint8_t *grp = out + (size_t)Q5X16_GROUP * g;
-            uint64_t masks[8] = {0};
+            uint8_t sliced[64] = {0};
             for (int l = 0; l < 16; l++) {
                 const ctram_block_q5_0 *b = &in[16 * g + l];
                 for (int kk = 0; kk < 4; kk++) memcpy(grp + 64 * kk + 4 * l, b->qs + 4 * kk, 4);
                 const uint32_t qh = load_qh(b->qh);
                 for (int k = 0; k < 8; k++)
-                    for (int c = 0; c < 4; c++) masks[k] |= (uint64_t)((qh >> (E(k) + c)) & 1) << (4 * l + c);
+                    for (int c = 0; c < 4; c++) sliced[4 * l + c] |= (uint8_t)(((qh >> (E(k) + c)) & 1) << k);
                 memcpy(grp + 320 + 2 * l, &b->d, 2);
             }
-            for (int k = 0; k < 8; k++) memcpy(grp + 256 + 8 * k, &masks[k], 8);
+            memcpy(grp + 256, sliced, 64);
         }
         memcpy(out + (size_t)Q5X16_GROUP * groups, &in[16 * groups], (size_t)(nblocks - 16 * groups) * sizeof(ctram_block_q5_0));
     }
@@ -46,11 +48,8 @@ CTRAM_INLINE ctram_block_q5_0 q5_0x16_block(const void *row, int b, int nblocks)
     const int l = b % 16;
     uint32_t qh = 0;
     for (int kk = 0; kk < 4; kk++) memcpy(out.qs + 4 * kk, grp + 64 * kk + 4 * l, 4);
-    for (int k = 0; k < 8; k++) {
-        uint64_t mask;
-        memcpy(&mask, grp + 256 + 8 * k, 8);
-        for (int c = 0; c < 4; c++) qh |= (uint32_t)((mask >> (4 * l + c)) & 1) << (E(k) + c);
-    }
+    for (int k = 0; k < 8; k++)
+        for (int c = 0; c < 4; c++) qh |= (uint32_t)((grp[256 + 4 * l + c] >> k) & 1) << (E(k) + c);
     memcpy(out.qh, &qh, 4);
     memcpy(&out.d, grp + 320 + 2 * l, 2);
     return out;
@@ -95,9 +94,8 @@ CTRAM_VNNI CTRAM_INLINE void q5_0x16_tile(const int NW, const int NA, CTRAM_TILE
                 const uint8_t *grp = (const uint8_t *)W_ROW(i) + (size_t)Q5X16_GROUP * g;
                 const __m512i chunk = _mm512_loadu_si512(grp + 64 * (k & 3));
                 const __m512i q = _mm512_and_si512(k < 4 ? chunk : _mm512_srli_epi16(chunk, 4), nibble);
-                uint64_t bits;
-                memcpy(&bits, grp + 256 + 8 * k, 8);
-                wq[i] = _mm512_mask_add_epi8(q, _cvtu64_mask64(bits), q, sixteen);
+                const __mmask64 bits = _mm512_test_epi8_mask(_mm512_loadu_si512(grp + 256), _mm512_set1_epi8((char)(1 << k)));
+                wq[i] = _mm512_mask_add_epi8(q, bits, q, sixteen);
             }
             for (int j = 0; j < NA; j++) {
                 const __m512i aq = _mm512_loadu_si512(A[j].qx + 512 * (size_t)g + 64 * k);
@@ -133,14 +131,14 @@ CTRAM_VNNI void ctram_tile_q5_0x16_vnni(int nw, int na, CTRAM_TILE_ARGS) {
 
 LANES_STEPS(q5_0_tail_avx2, CTRAM_AVX2, Q5_0_UNPACK, Q5_0_SCALE, NO_MIN, DOT_U8_AVX2, -16, 0, )
 
-// AVX2 on the x16 layout, half a group at a time (see internal.h): the half's 32 mask bits
-// become 0x10 bytes as lanes32.h's fifth_bits makes them.
+// AVX2 on the x16 layout, half a group at a time (see internal.h): the half's 32 sliced bytes
+// give each step's 0x10 bytes with a shift and an AND.
 CTRAM_AVX2 CTRAM_INLINE void q5_0x16_tile_avx2(const int NW, const int NA, CTRAM_TILE_ARGS) {
     CTRAM_ACTIVATION_VIEWS(NA)
     __m256 acc[4][4][2];
     for (int i = 0; i < NW; i++)
         for (int j = 0; j < NA; j++) acc[i][j][0] = acc[i][j][1] = _mm256_setzero_ps();
-    const __m256i nibble = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i nibble = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(0x10), ones = _mm256_set1_epi16(1);
     const int groups = nblocks / 16;
     for (int g = 0; g < groups; g++) {
         CTRAM_PREFETCH_BLOCKS(16 * g, 16 * g + 16, sizeof(ctram_block_q5_0));
@@ -157,9 +155,10 @@ CTRAM_AVX2 CTRAM_INLINE void q5_0x16_tile_avx2(const int NW, const int NA, CTRAM
                     const uint8_t *grp = (const uint8_t *)W_ROW(i) + (size_t)Q5X16_GROUP * g;
                     const __m256i chunk = _mm256_loadu_si256((const __m256i *)(grp + 64 * (k & 3) + 32 * h));
                     const __m256i q = _mm256_and_si256(k < 4 ? chunk : _mm256_srli_epi16(chunk, 4), nibble);
-                    uint32_t bits;
-                    memcpy(&bits, grp + 256 + 8 * k + 4 * h, 4);
-                    wq[i] = _mm256_or_si256(q, fifth_bits(bits));
+                    // bit k of each sliced byte → bit 4 (16-bit shifts; the AND drops what crosses bytes)
+                    const __m256i sl = _mm256_loadu_si256((const __m256i *)(grp + 256 + 32 * h));
+                    const __m256i top = k < 4 ? _mm256_slli_epi16(sl, 4 - k) : k == 4 ? sl : _mm256_srli_epi16(sl, k - 4);
+                    wq[i] = _mm256_or_si256(q, _mm256_and_si256(top, sixteen));
                 }
                 for (int j = 0; j < NA; j++) {
                     const __m256i aq = _mm256_load_si256((const __m256i *)(A[j].qx + 512 * (size_t)g + 64 * k + 32 * h));

@@ -106,9 +106,10 @@ void ctram_unpack_q4_1x16_row(const void *src, void *dst, int nblocks);
 void ctram_pack_q8_0x16(const void *src, void *dst, int rows, int nblocks);
 void ctram_unpack_q8_0x16_row(const void *src, void *dst, int nblocks);
 /// Q5_0 (22 bytes a block), same size: each whole group of 16 blocks, 352 bytes at 352·g, holds
-/// qs chunks kk = 0…3 (64 bytes each; bytes 4l…4l+3 are block l's qs[4kk…4kk+3]), then 8 u64
-/// fifth-bit masks (mask k, bit 4l + c = the fifth bit of element e(k) + c of block l, e(k) as
-/// in ctram_q8a_row.qx), then the 16 f16 scales. Blocks after the last whole group stay GGUF.
+/// qs chunks kk = 0…3 (64 bytes each; bytes 4l…4l+3 are block l's qs[4kk…4kk+3]), then 64
+/// bytes of fifth bits, bit-sliced (bit k of byte 4l + c = the fifth bit of element e(k) + c of
+/// block l, e(k) as in ctram_q8a_row.qx: the bit that byte 4l + c of step k's vector needs), then
+/// the 16 f16 scales. Blocks after the last whole group stay GGUF.
 void ctram_pack_q5_0x16(const void *src, void *dst, int rows, int nblocks);
 void ctram_unpack_q5_0x16_row(const void *src, void *dst, int nblocks);
 
