@@ -88,6 +88,11 @@ public final class Gemma3Model: CausalLM, @unchecked Sendable {
     public var numLayers: Int { configuration.numLayers }
     public var numKVHeads: Int { configuration.numKVHeads }
     public var headDim: Int { configuration.headDim }
+    public var matmulParameters: Int {
+        let c = configuration
+        return decoderMatmulParameters(layers: c.numLayers, hidden: c.hiddenSize, heads: c.numHeads, kvHeads: c.numKVHeads,
+                                       headDim: c.headDim, intermediate: c.intermediateSize, vocabulary: c.vocabSize)
+    }
 
     init(configuration c: Gemma3Configuration, source: some WeightSource, norms: NormWeights, options: LoadOptions) throws(ModelError) {
         configuration = c

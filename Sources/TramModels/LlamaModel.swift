@@ -49,6 +49,11 @@ public final class LlamaModel: CausalLM, @unchecked Sendable {
     public var numLayers: Int { configuration.numLayers }
     public var numKVHeads: Int { configuration.numKVHeads }
     public var headDim: Int { configuration.headDim }
+    public var matmulParameters: Int {
+        let c = configuration
+        return decoderMatmulParameters(layers: c.numLayers, hidden: c.hiddenSize, heads: c.numHeads, kvHeads: c.numKVHeads,
+                                       headDim: c.headDim, intermediate: c.intermediateSize, vocabulary: c.vocabSize)
+    }
 
     init(configuration c: LlamaConfiguration, source: some WeightSource, options: LoadOptions) throws(ModelError) {
         configuration = c

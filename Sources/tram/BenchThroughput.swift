@@ -53,7 +53,7 @@ struct BenchThroughput: ParsableCommand {
             p.ignoreEOS = true
             return EngineRequest(promptTokenIDs: ids, parameters: p)
         }
-        print("KV cache: \(core.kvSizing.numBlocks) blocks × \(core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: core.kvSizing.bytes)), \(core.kvSizing.dtype.rawValue)); max-num-seqs \(engine.maxNumSeqs), max-num-batched-tokens \(engine.maxNumBatchedTokens)")
+        print("KV cache: \(core.kvSizing.numBlocks) blocks × \(core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: core.kvSizing.bytes)), \(core.kvSizing.dtype.rawValue)); max-num-seqs \(engine.maxNumSeqs), max-num-batched-tokens \(core.scheduler.config.maxNumBatchedTokens)")
         var peakBlocks = 0
         var tokensAtPeak = 0
         var peakRunning = 0

@@ -10,10 +10,10 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Requests running at once.")
     var maxNumSeqs = 64
 
-    // 128 by measurement on a 2-core CPU (BENCHMARKS.md, sweep): the same 32-client throughput as
-    // 512, with P99 inter-token latency 3–4× lower while long prompts prefill in chunks.
-    @Option(help: "Tokens computed per engine step (prefill chunks and decodes together).")
-    var maxNumBatchedTokens = 128
+    // Default by model size (EngineConfiguration.defaultMaxNumBatchedTokens): 128 for a 135M
+    // model, by measurement on a 2-core CPU (BENCHMARKS.md, sweeps), fewer for larger ones.
+    @Option(help: "Tokens computed per engine step (prefill chunks and decodes together) (default: by model size: 128 for a 135M model, down to 64 from 270M parameters).")
+    var maxNumBatchedTokens: Int?
 
     @Option(help: "Tokens per KV cache block.")
     var blockSize = 16

@@ -6,8 +6,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var maxModelLen: Int?
     /// `--max-num-seqs`: requests running at once.
     public var maxNumSeqs: Int
-    /// `--max-num-batched-tokens`: tokens computed per step (prefill chunks + decodes).
-    public var maxNumBatchedTokens: Int
+    /// `--max-num-batched-tokens`: tokens computed per step (prefill chunks + decodes); nil picks
+    /// `defaultMaxNumBatchedTokens(matmulParameters:)` for the model.
+    public var maxNumBatchedTokens: Int?
     /// `--block-size`: tokens per KV block.
     public var blockSize: Int
     /// `--kv-cache-memory`: bytes for the KV cache (default: from available RAM).
@@ -25,7 +26,7 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// `--max-n`, `--max-logprobs` and the other bounds on what one request may ask for.
     public var requestLimits: RequestLimits
 
-    public init(maxModelLen: Int? = nil, maxNumSeqs: Int = 64, maxNumBatchedTokens: Int = 128, blockSize: Int = 16,
+    public init(maxModelLen: Int? = nil, maxNumSeqs: Int = 64, maxNumBatchedTokens: Int? = nil, blockSize: Int = 16,
                 kvCacheMemory: Int? = nil, enablePrefixCaching: Bool = true, threads: Int? = nil,
                 priorityScheduling: Bool = false, seed: UInt64? = nil, kvCacheDType: KVCacheDType? = nil,
                 requestLimits: RequestLimits = RequestLimits()) {
@@ -41,4 +42,20 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.kvCacheDType = kvCacheDType
         self.requestLimits = requestLimits
     }
+
+    /// The token budget per step when `--max-num-batched-tokens` is not given, by the model's
+    /// size: a step costs about 2 × `matmulParameters` FLOPs per token, so a budget right for a
+    /// 135M model (128: full throughput, prefill chunks short enough to keep P99 inter-token
+    /// latency low) makes a 1.5B model's steps 11× longer, stalling every running stream while a
+    /// long prompt prefills. Larger models get smaller budgets, never fewer than
+    /// `minimumDefaultBatchedTokens` tokens (a decode batch still fits). Measured in
+    /// BENCHMARKS.md ("--max-num-batched-tokens sweep").
+    public static func defaultMaxNumBatchedTokens(matmulParameters: Int) -> Int {
+        let tokens = stepParameterTokens / max(matmulParameters, 1)
+        return min(128, max(minimumDefaultBatchedTokens, tokens / 16 * 16))
+    }
+
+    /// Tokens × parameters of the default step: 128 tokens of a 135M model.
+    static let stepParameterTokens = 128 * 135_000_000
+    static let minimumDefaultBatchedTokens = 64
 }

@@ -80,7 +80,9 @@ public final class EngineCore: EngineCoreProtocol {
         kvSizing = try KVCacheSizing(model: model.model, blockSize: configuration.blockSize,
                                      memoryBytes: configuration.kvCacheMemory, maxModelLength: maxLen, dtype: configuration.kvCacheDType)
         let schedulerConfig = SchedulerConfig(
-            maxNumSeqs: configuration.maxNumSeqs, maxNumBatchedTokens: configuration.maxNumBatchedTokens,
+            maxNumSeqs: configuration.maxNumSeqs,
+            maxNumBatchedTokens: configuration.maxNumBatchedTokens
+                ?? EngineConfiguration.defaultMaxNumBatchedTokens(matmulParameters: model.model.matmulParameters),
             maxModelLen: maxLen, blockSize: configuration.blockSize, numBlocks: kvSizing.numBlocks,
             enablePrefixCaching: configuration.enablePrefixCaching,
             policy: configuration.priorityScheduling ? .priority : .fcfs)
