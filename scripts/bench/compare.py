@@ -259,12 +259,16 @@ def main():
     parser.add_argument("--scenarios", default="c32,c1,ttft512,seqs1,itl,itl-long,startup")
     parser.add_argument("--batched-tokens-sweep", default="",
                         help="comma-separated --max-num-batched-tokens values to run Tram's c32/itl/itl-long with")
+    parser.add_argument("--sweep-scenarios", default="c32,itl,itl-long",
+                        help="the scenarios each --batched-tokens-sweep value runs")
     parser.add_argument("--matrix", action="store_true",
                         help="also run the model matrix (MATRIX_MODELS × 1/8/32 clients, per kernel ISA)")
     parser.add_argument("--cache", default=os.environ.get("TRAM_CACHE", os.path.expanduser("~/.cache/tram")),
                         help="Tram's model cache, where the matrix's models are")
     parser.add_argument("--dram-gbps", type=float, default=None,
                         help="the machine's measured DRAM read bandwidth (GB/s), for decode's fraction of it")
+    parser.add_argument("--notes", default=os.path.join(ROOT, "docs/benchmark-notes.md"),
+                        help="a hand-written Markdown file appended to the report (profiles of what missed, method notes)")
     parser.add_argument("--from-results", metavar="DIR",
                         help="only rewrite the report from a previous run's result files (and its startup.json)")
     args = parser.parse_args()
@@ -319,7 +323,7 @@ def main():
     for value in filter(None, args.batched_tokens_sweep.split(",")):
         name = f"tram-mbt{int(value)}"
         servers[name] = servers["tram"] + ["--max-num-batched-tokens", str(int(value))]
-        plan += [(s, name) for s in ("c32", "itl", "itl-long")]
+        plan += [(s, name) for s in args.sweep_scenarios.split(",")]
 
     runs = {}  # (server, scenario) -> [result dict]
     rss = {}  # server -> [peak resident bytes after its m32 load]
@@ -513,12 +517,8 @@ def write_report(args, runs, startups, results_dir, rss=None):
     if not any(server in ("tram", "llama-server", "tram-seqs1") or server.startswith("tram-mbt") for server, _ in runs):
         write_footer(add, results_dir, lines, args)
         return
-    add(f"## SmolLM2 in detail: `{os.path.basename(args.model)}`, Tram kernels {kernel_isa()}")
+    add(f"## In detail: `{os.path.basename(args.model)}`, Tram kernels {kernel_isa()}")
     add("")
-    add("### Results")
-    add("")
-    add("| Scenario | Metric | Tram | llama-server | Tram / llama-server |")
-    add("| --- | --- | --- | --- | --- |")
     rows = [
         ("32 clients, 128 in / 128 out", "c32", "output_throughput", "Output tok/s", 1),
         ("32 clients, 128 in / 128 out", "c32", "total_token_throughput", "Total tok/s", 1),
@@ -537,12 +537,17 @@ def write_report(args, runs, startups, results_dir, rss=None):
         ("16 clients + 2048-token prompts arriving", "itl-long", "median_ttft_ms", "Median TTFT (ms)", 0),
         ("16 clients + 2048-token prompts arriving", "itl-long", "output_throughput", "Output tok/s", 1),
     ]
-    for title, scenario, key, label, digits in rows:
+    present = [row for row in rows if metric("tram", row[1], row[2]) or metric("llama-server", row[1], row[2])]
+    if present:
+        add("### Results")
+        add("")
+        add("| Scenario | Metric | Tram | llama-server | Tram / llama-server |")
+        add("| --- | --- | --- | --- | --- |")
+    for title, scenario, key, label, digits in present:
         t, l = metric("tram", scenario, key), metric("llama-server", scenario, key)
-        if not t and not l:
-            continue
         add(f"| {title} | {label} | {fmt(t, digits) if t else '—'} | {fmt(l, digits) if l else '—'} | {ratio(t, l)} |")
-    add("")
+    if present:
+        add("")
     seqs1 = metric("tram-seqs1", "c32", "output_throughput")
     if seqs1:
         full = metric("tram", "c32", "output_throughput")
@@ -556,21 +561,21 @@ def write_report(args, runs, startups, results_dir, rss=None):
     if sweep:
         counts = sorted({len(v) for (server, _), v in runs.items() if server.startswith("tram-mbt")})
         add(f"`--max-num-batched-tokens` sweep (Tram, {'/'.join(map(str, counts))} run(s) each; the itl-long load adds one")
-        add("2048-token prompt at a time). The default is the value with the lowest P99 ITL at no cost in throughput:")
+        add("2048-token prompt at a time); `EngineConfiguration.defaultMaxNumBatchedTokens` picks the default by model size from it:")
         add("")
-        add("| Tokens per step | c32 output tok/s | c32 P99 TTFT (ms) | c32 P99 ITL (ms) | itl P99 ITL (ms) | itl-long P99 ITL (ms) | itl-long output tok/s |")
-        add("| --- | --- | --- | --- | --- | --- | --- |")
+        columns = [(scenario, key, label, digits) for scenario in ("c32", "m8", "itl", "itl-long")
+                   for key, label, digits in (("output_throughput", "output tok/s", 1), ("p99_itl_ms", "P99 ITL (ms)", 0),
+                                              ("median_ttft_ms", "median TTFT (ms)", 0))
+                   if any(metric(f"tram-mbt{value}", scenario, key) for value in sweep)]
+        add("| Tokens per step | " + " | ".join(f"{scenario} {label}" for scenario, _, label, _ in columns) + " |")
+        add("| --- | " + " | ".join("---" for _ in columns) + " |")
         for value in sweep:
-            name = f"tram-mbt{value}"
-            cells = [metric(name, "c32", "output_throughput"), metric(name, "c32", "p99_ttft_ms"), metric(name, "c32", "p99_itl_ms"),
-                     metric(name, "itl", "p99_itl_ms"), metric(name, "itl-long", "p99_itl_ms"), metric(name, "itl-long", "output_throughput")]
-            add(f"| {value} | " + " | ".join(fmt(c, 1 if i in (0, 5) else 0) if c else "—" for i, c in enumerate(cells)) + " |")
+            cells = [(metric(f"tram-mbt{value}", scenario, key), digits) for scenario, key, _, digits in columns]
+            add(f"| {value} | " + " | ".join(fmt(c, d) if c else "—" for c, d in cells) + " |")
         add("")
     if startups:
         add(f"Start-up, `tram serve` launch to first successful completion (warm page cache): {fmt([s * 1000 for s in startups], 0)} ms.")
         add("")
-    add("### Against the performance issue's targets")
-    add("")
     def med(server, scenario, key):
         values = metric(server, scenario, key)
         return statistics.median(values) if values else None
@@ -592,6 +597,11 @@ def write_report(args, runs, startups, results_dir, rss=None):
     if startups:
         m = statistics.median(startups)
         checks.append(("Start-up to first successful request < 1 s", f"{m * 1000:.0f} ms", m < 1.0))
+    if not checks:
+        write_footer(add, results_dir, lines, args)
+        return
+    add("### Against the performance issue's targets")
+    add("")
     add("| Target | Measured (median) | Met |")
     add("| --- | --- | --- |")
     for target, measured, met in checks:
@@ -610,6 +620,10 @@ def write_footer(add, results_dir, lines, args):
     add("direction for both servers (they alternate within each run), so the ratios are steadier than the")
     add("absolute figures.")
     add("")
+    if getattr(args, "notes", None) and os.path.exists(args.notes):
+        with open(args.notes) as f:
+            lines.extend(f.read().rstrip("\n").split("\n"))
+        add("")
     add("## Raw results")
     add("")
     add(f"Each run's `--save-result` JSON was written to `{results_dir}` (not committed); regenerate with")
