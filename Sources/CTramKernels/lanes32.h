@@ -116,11 +116,6 @@ CTRAM_AVX2 CTRAM_INLINE __m256i q5_unpack(const uint8_t qs[16], const uint8_t qh
 #define Q5_1_MIN(row, b) ctram_load_u16(&((const ctram_block_q5_1 *)(row) + (b))->m)
 #define IQ4_NL_SCALE(row, b) ctram_load_u16(&((const ctram_block_iq4_nl *)(row) + (b))->d)
 #define NO_MIN(row, b) 0
-/// The block size of a type, named by its scale accessor.
-#define BLOCK_BYTES(SCALE) SCALE##_BYTES
-#define Q5_0_SCALE_BYTES sizeof(ctram_block_q5_0)
-#define Q5_1_SCALE_BYTES sizeof(ctram_block_q5_1)
-#define IQ4_NL_SCALE_BYTES sizeof(ctram_block_iq4_nl)
 
 // Block dot products → 8 int32 lanes whose sum is Σ w·a.
 #define DOT_U8_AVX2(wq, aq) _mm256_madd_epi16(_mm256_maddubs_epi16(wq, aq), ones)
@@ -138,7 +133,7 @@ CTRAM_AVX2 CTRAM_INLINE __m256i q5_unpack(const uint8_t qs[16], const uint8_t qh
 // float lanes live in acc[i][j] (two __m256: 4 × 4 × 2 vectors do not fit AVX2's registers),
 // step s updating half (b / 8) & 1. A short last step blends only its lanes, leaving the others
 // exactly as the scalar twin does.
-#define LANES_STEPS(NAME, TARGET, UNPACK, SCALE, MIN, DOT, CORR, HAS_MIN, SETUP)                   \
+#define LANES_STEPS(NAME, TARGET, WTYPE, UNPACK, SCALE, MIN, DOT, CORR, HAS_MIN, SETUP)            \
     TARGET CTRAM_INLINE void NAME##_steps(const int NW, const int NA, const ctram_q8a_row A[4], const void *w, size_t w_stride, \
                                           int b0, int nblocks, __m256 acc[4][4][2]) {                \
         const __m256i ones = _mm256_set1_epi16(1);                                                 \
@@ -147,7 +142,7 @@ CTRAM_AVX2 CTRAM_INLINE __m256i q5_unpack(const uint8_t qs[16], const uint8_t qh
         for (int b = b0; b < nblocks; b += 8) {                                                    \
             const int n = nblocks - b < 8 ? nblocks - b : 8, h = (b >> 3) & 1;                     \
             const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); \
-            CTRAM_PREFETCH_BLOCKS(b, b + n, BLOCK_BYTES(SCALE));                                   \
+            CTRAM_PREFETCH_BLOCKS(b, b + n, sizeof(WTYPE));                                        \
             for (int i = 0; i < NW; i++) {                                                         \
                 const char *row = W_ROW(i);                                                        \
                 __m256i wq[8];                                                                     \

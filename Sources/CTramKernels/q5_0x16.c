@@ -69,7 +69,7 @@ CTRAM_INLINE void q5_0x16_decode_block(const void *row, int b, int nblocks, int 
 SCALAR_TILE(q5_0x16, 0)
 
 #if CTRAM_X86
-LANES_STEPS(q5_0_tail, CTRAM_VNNI, Q5_0_UNPACK, Q5_0_SCALE, NO_MIN, DOT_U8_VNNI, -16, 0, )
+LANES_STEPS(q5_0_tail, CTRAM_VNNI, ctram_block_q5_0, Q5_0_UNPACK, Q5_0_SCALE, NO_MIN, DOT_U8_VNNI, -16, 0, )
 
 CTRAM_VNNI CTRAM_INLINE void q5_0x16_tile(const int NW, const int NA, CTRAM_TILE_ARGS) {
     CTRAM_ACTIVATION_VIEWS(NA)
@@ -129,7 +129,7 @@ CTRAM_VNNI void ctram_tile_q5_0x16_vnni(int nw, int na, CTRAM_TILE_ARGS) {
 #undef TILE
 }
 
-LANES_STEPS(q5_0_tail_avx2, CTRAM_AVX2, Q5_0_UNPACK, Q5_0_SCALE, NO_MIN, DOT_U8_AVX2, -16, 0, )
+LANES_STEPS(q5_0_tail_avx2, CTRAM_AVX2, ctram_block_q5_0, Q5_0_UNPACK, Q5_0_SCALE, NO_MIN, DOT_U8_AVX2, -16, 0, )
 
 // AVX2 on the x16 layout, half a group at a time (see internal.h): the half's 32 sliced bytes
 // give each step's 0x10 bytes with a shift and an AND.

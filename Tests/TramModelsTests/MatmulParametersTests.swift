@@ -11,26 +11,26 @@ import TramTestSupport
 @Suite struct MatmulParametersTests {
     @Test func smolLM2CountsEveryMatrixItsFileHolds() throws {
         let path = try TestResources.realModelPath()
-        let file = try GGUFFile(path: path)
-        let matrices = file.tensors.filter { $0.dimensions.count == 2 }
-        let embedding = try #require(matrices.first { $0.name == "token_embd.weight" })
-        let head = matrices.first { $0.name == "output.weight" } ?? embedding
-        let expected = matrices.filter { $0.name != "token_embd.weight" && $0.name != "output.weight" }
-            .reduce(0) { $0 + $1.elementCount } + head.elementCount
-        let model = try SharedModels.quantized.get()
-        #expect(model.model.matmulParameters == expected)
+        let expected = try Self.matrixElements(GGUFFile(path: path))
+        #expect(try SharedModels.quantized.get().model.matmulParameters == expected)
         #expect(expected > 130_000_000 && expected < 140_000_000)  // SmolLM2-135M
     }
 
     @Test func tinyGemma3CountsEveryMatrixItsFileHolds() throws {
         let url = try TestResources.temporaryDirectory().appendingPathComponent("tiny-gemma3-parameters.gguf")
         try TinyGemma3().writeGGUF(to: url)
-        let file = try GGUFFile(path: url.path)
+        let expected = try Self.matrixElements(GGUFFile(path: url.path))
+        #expect(try ModelLoader.load(path: url.path).model.matmulParameters == expected)
+    }
+
+    /// The elements of a file's 2-D weights but the embedding, plus its LM head (the embedding
+    /// again when the file ties them).
+    static func matrixElements(_ file: GGUFFile) throws -> Int {
         let matrices = file.tensors.filter { $0.dimensions.count == 2 }
         let embedding = try #require(matrices.first { $0.name == "token_embd.weight" })
-        let expected = matrices.filter { $0.name != "token_embd.weight" }.reduce(0) { $0 + $1.elementCount } + embedding.elementCount
-        let model = try ModelLoader.load(path: url.path)
-        #expect(model.model.matmulParameters == expected)
+        let head = matrices.first { $0.name == "output.weight" } ?? embedding
+        return matrices.filter { $0.name != "token_embd.weight" && $0.name != "output.weight" }
+            .reduce(0) { $0 + $1.elementCount } + head.elementCount
     }
 
     /// 128 tokens for a 135M model (the budget measured on it), 64 — never fewer — from 270M up:

@@ -101,7 +101,6 @@ def wait_healthy(url, process, timeout=300):
 class Server:
     def __init__(self, name, argv, log_dir, env=None):
         self.name, self.argv, self.env = name, argv, env
-        self.peak_rss = None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(log_dir, f"{name}.log"), "w")
@@ -198,17 +197,12 @@ def cpu_model():
 
 def kernel_isa():
     """The kernel variant tram serve runs here: TRAM_KERNEL_ISA if set, else the CPU's best."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        flags = ""
-    best = "avx512vnni" if "avx512_vnni" in flags and "avx512bw" in flags else "avx2" if "avx2" in flags else "scalar"
-    forced = os.environ.get("TRAM_KERNEL_ISA")
+    best, forced = best_isa(), os.environ.get("TRAM_KERNEL_ISA")
     return f"{forced} (forced with TRAM_KERNEL_ISA; the CPU's best is {best})" if forced else f"{best} (the CPU's best)"
 
 
 def best_isa():
+    """The best kernel variant this CPU supports, as Tram picks it."""
     try:
         with open("/proc/cpuinfo") as f:
             flags = f.read()
@@ -345,8 +339,8 @@ def main():
                     runs.setdefault((server_name, scenario), []).append(result)
                     if scenario == "m32":
                         rss.setdefault(server_name, []).append(server.resident_peak())
-            with open(os.path.join(results_dir, "rss.json"), "w") as f:
-                json.dump(rss, f)
+    with open(os.path.join(results_dir, "rss.json"), "w") as f:
+        json.dump(rss, f)
     startups = [startup_time(args.tram, args.model) for _ in range(args.runs)] if "startup" in wanted else []
     with open(os.path.join(results_dir, "startup.json"), "w") as f:
         json.dump(startups, f)
@@ -378,8 +372,9 @@ def fmt(values, digits=1):
 
 def write_matrix(add, args, runs, metric, ratio, rss):
     """The model matrix: one table per Tram kernel ISA, memory, and the speed issue's targets."""
+    # TRAM_KERNEL_ISA values, best first
     isas = sorted({server[len("tram-"):].split("--")[0] for server, _ in runs if server.startswith("tram-") and "--" in server},
-                  key=lambda isa: ["avx512vnni", "avx2", "scalar"].index(isa) if isa in ("avx512vnni", "avx2", "scalar") else 9)
+                  key=["avx512vnni", "avx2", "scalar"].index)
     if not isas:
         return
     best = best_isa()
@@ -480,9 +475,7 @@ def write_matrix(add, args, runs, metric, ratio, rss):
     add("")
 
 
-def write_report(args, runs, startups, results_dir, rss=None):
-    rss = rss or {}
-
+def write_report(args, runs, startups, results_dir, rss):
     def metric(server, scenario, key):
         return [r[key] for r in runs.get((server, scenario), [])]
 
