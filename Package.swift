@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "TramEngine",
             dependencies: [
-                "TramModels", "TramTokenizer", "TramKernels", "TramRandom",
+                "TramModels", "TramTokenizer", "TramKernels", "TramRandom", "TramJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],

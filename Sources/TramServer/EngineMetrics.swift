@@ -35,13 +35,17 @@ public final class EngineMetrics: @unchecked Sendable {
 
     /// Labels of `tram:cache_config_info` (vLLM's `cache_config_info`, an info gauge of value 1).
     private let cacheConfig: [String: String]
+    private let speculativeDecoding: Bool
 
     /// - Parameters:
     ///   - maxModelLen: caps the 1-2-5 bounds of the per-request token histograms.
     ///   - cacheConfig: the KV cache's settings, as `cacheConfigInfo(_:)` gives them; empty leaves
     ///     `cache_config_info` out.
-    public init(maxModelLen: Int, cacheConfig: [String: String] = [:]) {
+    ///   - speculativeDecoding: whether the `spec_decode_*` counters are published (vLLM
+    ///     publishes them only with `--speculative-config`).
+    public init(maxModelLen: Int, cacheConfig: [String: String] = [:], speculativeDecoding: Bool = false) {
         self.cacheConfig = cacheConfig
+        self.speculativeDecoding = speculativeDecoding
         requestPromptTokens = Histogram(bounds: Buckets.oneTwoFive(upTo: maxModelLen))
         requestGenerationTokens = Histogram(bounds: Buckets.oneTwoFive(upTo: maxModelLen))
     }
@@ -108,6 +112,17 @@ public final class EngineMetrics: @unchecked Sendable {
                         [(labels, Double(s.prefixCacheHits))])
             out.counter("tram:num_preemptions", help: "Cumulative number of preemption from the engine.",
                         [(labels, Double(s.numPreemptions))])
+            if speculativeDecoding {
+                out.counter("tram:spec_decode_num_drafts", help: "Number of spec decoding drafts.", [(labels, Double(s.specDecodeNumDrafts))])
+                out.counter("tram:spec_decode_num_draft_tokens", help: "Number of draft tokens.",
+                            [(labels, Double(s.specDecodeNumDraftTokens))])
+                out.counter("tram:spec_decode_num_accepted_tokens", help: "Number of accepted tokens.",
+                            [(labels, Double(s.specDecodeNumAcceptedTokens))])
+                out.counter("tram:spec_decode_num_accepted_tokens_per_pos", help: "Accepted tokens per draft position.",
+                            s.specDecodeAcceptedPerPosition.enumerated().map { p, n in
+                                (labels.merging(["position": "\(p)"]) { a, _ in a }, Double(n))
+                            })
+            }
             out.counter("tram:prompt_tokens", help: "Number of prefill tokens processed.", [(labels, Double(promptTokens))])
             out.counter("tram:generation_tokens", help: "Number of generation tokens processed.", [(labels, Double(generationTokens))])
             out.counter("tram:request_success", help: "Count of successfully processed requests.",

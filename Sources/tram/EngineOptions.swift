@@ -45,7 +45,11 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Largest logprobs, top_logprobs and prompt_logprobs a request may ask for (-1: the vocabulary size).")
     var maxLogprobs = RequestLimits.defaultMaxLogprobs
 
+    @Option(help: ArgumentHelp("Speculative decoding, as vLLM's JSON: {\"method\": \"ngram\", \"num_speculative_tokens\": 5, \"prompt_lookup_max\": 4, \"prompt_lookup_min\": 2} (optional: \"disable_by_batch_size\", default 4).", valueName: "json"))
+    var speculativeConfig: String?
+
     func validate() throws {
+        _ = try speculative()
         _ = try precision()
         _ = try kvCacheDType()
         guard ["fcfs", "priority"].contains(schedulingPolicy) else {
@@ -55,6 +59,12 @@ struct EngineOptions: ParsableArguments {
         if let text = kvCacheMemory, KVCacheSizing.parse(bytes: text) == nil {
             throw ValidationError("--kv-cache-memory: cannot read '\(text)' as a size (e.g. 2GiB, 512MiB, 1073741824)")
         }
+    }
+
+    /// `--speculative-config`, parsed.
+    func speculative() throws -> SpeculativeConfig? {
+        guard let text = speculativeConfig else { return nil }
+        do { return try SpeculativeConfig(json: text) } catch { throw ValidationError(error.description) }
     }
 
     /// `--quantization` as the model loader takes it.
@@ -83,6 +93,6 @@ struct EngineOptions: ParsableArguments {
             maxModelLen: maxModelLen, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens, blockSize: blockSize,
             kvCacheMemory: memory, enablePrefixCaching: enablePrefixCaching, threads: threads,
             priorityScheduling: schedulingPolicy == "priority", seed: seed, kvCacheDType: try kvCacheDType(),
-            requestLimits: RequestLimits(maxN: maxN, maxLogprobs: maxLogprobs))
+            requestLimits: RequestLimits(maxN: maxN, maxLogprobs: maxLogprobs), speculativeConfig: try speculative())
     }
 }

@@ -85,7 +85,8 @@ struct Serve: AsyncParsableCommand {
         }
         let statistics = StatisticsBox(logger: Logger(label: "tram.engine"))
         core.collectsIterationStatistics = true
-        let metrics = EngineMetrics(maxModelLen: core.maxModelLen, cacheConfig: EngineMetrics.cacheConfigInfo(core))
+        let metrics = EngineMetrics(maxModelLen: core.maxModelLen, cacheConfig: EngineMetrics.cacheConfigInfo(core),
+                                    speculativeDecoding: core.configuration.speculativeConfig != nil)
         let loop = EngineLoop(core: core) { core in
             statistics.record(core.statistics)
             metrics.record(core)

@@ -31,6 +31,25 @@ import TramServer
         #expect(bounds == ["1.0", "2.0", "5.0", "10.0", "20.0", "50.0", "100.0", "200.0", "500.0", "+Inf"])
     }
 
+    /// vLLM's spec_decode counters, only with speculative decoding on; per-position counts
+    /// labelled by position.
+    @Test func speculativeDecodingCounters() {
+        #expect(!EngineMetrics(maxModelLen: 512).render(modelName: "m").contains("spec_decode"))
+        let metrics = EngineMetrics(maxModelLen: 512, speculativeDecoding: true)
+        var statistics = EngineStatistics()
+        statistics.specDecodeNumDrafts = 3
+        statistics.specDecodeNumDraftTokens = 12
+        statistics.specDecodeNumAcceptedTokens = 7
+        statistics.specDecodeAcceptedPerPosition = [3, 2, 1, 1]
+        metrics.record(statistics, IterationStatistics())
+        let all = lines(metrics.render(modelName: "m"))
+        #expect(all.contains(#"tram:spec_decode_num_drafts_total{model_name="m"} 3.0"#))
+        #expect(all.contains(#"tram:spec_decode_num_draft_tokens_total{model_name="m"} 12.0"#))
+        #expect(all.contains(#"tram:spec_decode_num_accepted_tokens_total{model_name="m"} 7.0"#))
+        #expect(all.contains(#"tram:spec_decode_num_accepted_tokens_per_pos_total{model_name="m",position="0"} 3.0"#))
+        #expect(all.contains(#"tram:spec_decode_num_accepted_tokens_per_pos_total{model_name="m",position="3"} 1.0"#))
+    }
+
     @Test func countsWhatTheEngineReports() {
         let metrics = EngineMetrics(maxModelLen: 512)
         var statistics = EngineStatistics()

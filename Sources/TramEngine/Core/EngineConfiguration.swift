@@ -25,11 +25,13 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var seed: UInt64?
     /// `--max-n`, `--max-logprobs` and the other bounds on what one request may ask for.
     public var requestLimits: RequestLimits
+    /// `--speculative-config`: speculative decoding (nil: off).
+    public var speculativeConfig: SpeculativeConfig?
 
     public init(maxModelLen: Int? = nil, maxNumSeqs: Int = 64, maxNumBatchedTokens: Int? = nil, blockSize: Int = 16,
                 kvCacheMemory: Int? = nil, enablePrefixCaching: Bool = true, threads: Int? = nil,
                 priorityScheduling: Bool = false, seed: UInt64? = nil, kvCacheDType: KVCacheDType? = nil,
-                requestLimits: RequestLimits = RequestLimits()) {
+                requestLimits: RequestLimits = RequestLimits(), speculativeConfig: SpeculativeConfig? = nil) {
         self.maxModelLen = maxModelLen
         self.maxNumSeqs = maxNumSeqs
         self.maxNumBatchedTokens = maxNumBatchedTokens
@@ -41,6 +43,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.seed = seed
         self.kvCacheDType = kvCacheDType
         self.requestLimits = requestLimits
+        self.speculativeConfig = speculativeConfig
     }
 
     /// The token budget per step when `--max-num-batched-tokens` is not given, by the model's

@@ -5,9 +5,11 @@ extension EngineCore {
     /// One `StepOutput` per request that produced text, tokens, prompt logprobs or a finish, in
     /// scheduled order. Stop strings found by the detokenizers are reported back to the
     /// scheduler, which frees those requests' blocks.
-    func outputs(for updates: [Scheduler.RequestUpdate], plan: StepPlan, sampled: [SampledToken]) -> [StepOutput<RequestOutput>] {
+    func outputs(for updates: [Scheduler.RequestUpdate], plan: StepPlan, sampled: [SampledToken], groups: [Range<Int>])
+        -> [StepOutput<RequestOutput>]
+    {
         let now = ContinuousClock.now
-        let logprobsByID = Dictionary(uniqueKeysWithValues: zip(plan.sampledIDs, sampled.map(\.logprobs)))
+        let rangeByID = Dictionary(uniqueKeysWithValues: zip(plan.sampledIDs, groups))
         var generatedTokens = 0
         var results: [StepOutput<RequestOutput>] = []
         var stopStringFinished: [RequestID] = []
@@ -42,7 +44,8 @@ extension EngineCore {
                 promptLogprobs = p
                 state.reportedPromptLogprobs = true
             }
-            let logprobs = update.newTokenIDs.isEmpty ? [] : (logprobsByID[update.id].flatMap { $0 }.map { [$0] } ?? [])
+            let logprobs = update.newTokenIDs.isEmpty ? []
+                : rangeByID[update.id].map { sampled[$0].prefix(update.newTokenIDs.count).compactMap(\.logprobs) } ?? []
             let output = RequestOutput(
                 index: state.index, tokenIDs: update.newTokenIDs.map { Int($0) }, text: text, logprobs: logprobs,
                 promptLogprobs: promptLogprobs, finish: finish,

@@ -51,4 +51,43 @@ extension EngineCore {
         for (id, s) in zip(ids, samplers) { samples[id]?.sampler = s }
         return sampled
     }
+
+    /// Verifies the step's proposals (speculative decoding): for each sampling request, row i
+    /// checks proposal i with `Sampler.verify`; the first rejection yields the resampled token
+    /// and ends the request's tokens, and when every proposal is accepted the last row samples
+    /// one more. Rows are taken in order, so penalties, min_tokens and a logits processor see
+    /// exactly the accepted tokens before each. Appends to `sampled`; `groups[i]` is request i's
+    /// range of it (accepted proposals, then the token sampled after them).
+    func verify(_ plan: StepPlan, _ logits: UnsafeBufferPointer<Float>, into sampled: inout [SampledToken], groups: inout [Range<Int>]) {
+        let vocab = model.model.vocabularySize
+        var workspace = SamplerWorkspace()
+        swap(&workspace, &batchSampler.workspace)
+        defer { swap(&workspace, &batchSampler.workspace) }
+        for (i, id) in plan.sampledIDs.enumerated() {
+            guard let state = samples[id] else { continue }
+            var sampler = state.sampler
+            var history = state.wantsPenaltyHistory ? state.detokenizer.outputTokenIDs : []
+            let first = sampled.count
+            var row = plan.sampleRows[i]
+            func rowLogits(_ r: Int) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: logits[(r * vocab)..<((r + 1) * vocab)]) }
+            var allAccepted = true
+            for draft in plan.draftTokens[i] {
+                let (token, accepted) = sampler.verify(draft: Int(draft), rowLogits(row), promptTokenIDs: state.promptTokenIDs,
+                                                       outputTokenIDs: history, workspace: &workspace)
+                sampled.append(token)
+                row += 1
+                if !accepted {
+                    allAccepted = false
+                    break
+                }
+                if state.wantsPenaltyHistory { history.append(token.tokenID) }
+            }
+            if allAccepted {
+                sampled.append(sampler.sample(rowLogits(row), promptTokenIDs: state.promptTokenIDs, outputTokenIDs: history,
+                                              workspace: &workspace))
+            }
+            state.sampler = sampler
+            groups.append(first..<sampled.count)
+        }
+    }
 }

@@ -26,6 +26,8 @@ public final class EngineCore: EngineCoreProtocol {
     var samples: [RequestID: SampleState] = [:]
     var parents: [String: ParentState] = [:]
     private var seedCounter: UInt64
+    /// `--speculative-config`, when speculative decoding is on.
+    let speculation: SpeculativeConfig?
     public internal(set) var statistics = EngineStatistics()
     /// Whether steps and aborts record `IterationStatistics` until `takeIterationStatistics()`
     /// drains them. Off by default, since undrained records would only grow; turn it on before
@@ -99,6 +101,8 @@ public final class EngineCore: EngineCoreProtocol {
         runner = ModelRunner(model: model.model, cache: KVCache(numLayers: model.model.numLayers, layout: layout, dtype: kvSizing.dtype),
                              context: KernelContext(threads: threads))
         seedCounter = configuration.seed ?? 0
+        if let problem = configuration.speculativeConfig?.problem { throw .invalidConfiguration("--speculative-config: \(problem)") }
+        speculation = configuration.speculativeConfig
     }
 
     public var hasUnfinishedRequests: Bool { !samples.isEmpty }
@@ -161,7 +165,7 @@ public final class EngineCore: EngineCoreProtocol {
                 parent: id, index: index,
                 sampler: Sampler(parameters: sp, eosTokenIDs: model.eosTokenIDs, logitsProcessor: request.makeLogitsProcessor?()),
                 detokenizer: IncrementalDetokenizer(tokenizer: model.tokenizer, parameters: sp),
-                wantsPenaltyHistory: sp.hasPenalties, promptTokenIDs: sp.hasPenalties ? prompt : [],
+                wantsPenaltyHistory: sp.hasPenalties || sp.minTokens > 0, promptTokenIDs: sp.hasPenalties ? prompt : [],
                 promptLogprobs: index == 0 && p.promptLogprobs != nil ? [nil] : nil,
                 timing: SampleTiming(arrival: request.arrivalTime, queued: now, promptTokens: prompt.count))
         }
@@ -215,14 +219,24 @@ public final class EngineCore: EngineCoreProtocol {
         }
 
         var sampled: [SampledToken] = []
+        // Request i's tokens are sampled[groups[i]]: one each, unless proposals were verified.
+        var groups: [Range<Int>] = []
         try runner.execute(plan.chunks) { logits throws(EngineError) in
             collectPromptLogprobs(plan, logits)
-            sampled = sample(plan, logits)
+            if plan.numDraftTokens == 0 {
+                sampled = sample(plan, logits)
+                groups = sampled.indices.map { $0..<($0 + 1) }
+            } else {
+                verify(plan, logits, into: &sampled, groups: &groups)
+            }
         }
-        statistics.generationTokens += plan.sampledIDs.count
         var tokens: [RequestID: [Int32]] = [:]
-        for (id, s) in zip(plan.sampledIDs, sampled) { tokens[id] = [Int32(s.tokenID)] }
+        for (id, range) in zip(plan.sampledIDs, groups) { tokens[id] = sampled[range].map { Int32($0.tokenID) } }
+        if plan.numDraftTokens > 0 { recordSpeculation(plan, groups) }
         let updates = scheduler.updateFromOutput(output, sampledTokens: tokens)
-        return outputs(for: updates, plan: plan, sampled: sampled)
+        statistics.generationTokens += updates.reduce(0) { $0 + $1.newTokenIDs.count }
+        let results = outputs(for: updates, plan: plan, sampled: sampled, groups: groups)
+        if let speculation { propose(speculation) }
+        return results
     }
 }

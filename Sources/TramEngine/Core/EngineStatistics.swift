@@ -16,6 +16,12 @@ public struct EngineStatistics: Sendable, Equatable {
     public var numPreemptions = 0
     public var prefixCacheQueries = 0
     public var prefixCacheHits = 0
+    /// Speculative decoding (vLLM's `spec_decode_*`): requests' proposals verified, their
+    /// tokens, those accepted, and accepted per position (index i: proposals accepted at i).
+    public var specDecodeNumDrafts = 0
+    public var specDecodeNumDraftTokens = 0
+    public var specDecodeNumAcceptedTokens = 0
+    public var specDecodeAcceptedPerPosition: [Int] = []
 
     public init() {}
 }
@@ -42,10 +48,17 @@ public struct StatisticsLogger {
         let prompt = Double(s.promptTokens - previous.promptTokens) / elapsed
         let generation = Double(s.generationTokens - previous.generationTokens) / elapsed
         let hitRate = s.prefixCacheQueries > 0 ? 100 * Double(s.prefixCacheHits) / Double(s.prefixCacheQueries) : 0
+        let drafts = s.specDecodeNumDrafts - previous.specDecodeNumDrafts
+        let draftTokens = s.specDecodeNumDraftTokens - previous.specDecodeNumDraftTokens
+        let accepted = s.specDecodeNumAcceptedTokens - previous.specDecodeNumAcceptedTokens
+        // vLLM's SpecDecoding line: acceptance rate, and mean accepted length counting the bonus token.
+        let speculation = drafts == 0 ? "" : String(
+            format: ", SpecDecoding: Accepted: %d tokens, Drafted: %d tokens, Acceptance rate: %.1f%%, Mean acceptance length: %.2f",
+            accepted, draftTokens, 100 * Double(accepted) / Double(max(draftTokens, 1)), 1 + Double(accepted) / Double(drafts))
         logger.info("""
             Avg prompt throughput: \(String(format: "%.1f", prompt)) tokens/s, Avg generation throughput: \(String(format: "%.1f", generation)) tokens/s, \
             Running: \(s.numRunning) reqs, Waiting: \(s.numWaiting) reqs, KV cache usage: \(String(format: "%.1f", s.kvCacheUsage * 100))%, \
-            Prefix cache hit rate: \(String(format: "%.1f", hitRate))%, Preemptions: \(s.numPreemptions)
+            Prefix cache hit rate: \(String(format: "%.1f", hitRate))%, Preemptions: \(s.numPreemptions)\(speculation)
             """)
         last = s
         lastTime = now

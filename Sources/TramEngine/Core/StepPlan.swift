@@ -7,8 +7,9 @@
 ///             0                                           firstRow(1)           firstRow(2)
 ///
 /// A chunk that ends its request's known tokens samples its last row; one that asked for prompt
-/// logprobs also returns its prompt rows. Speculative decoding will add chunks whose last k
-/// rows are all verified: a change to `Entry` and to how rows are listed here, nowhere else.
+/// logprobs also returns its prompt rows. A chunk that verifies k proposed tokens (speculative
+/// decoding: newest token, then the k proposals) returns its last k + 1 rows: row i checks
+/// proposal i, the last one samples the token after them all.
 struct StepPlan {
     /// One scheduled request's part of the step.
     struct Entry {
@@ -17,7 +18,8 @@ struct StepPlan {
         var start: Int
         /// Where this chunk's rows start in the step's logits.
         var firstRow: Int
-        /// The row sampled for the next token, when the chunk reaches the end of the known tokens.
+        /// The first row sampled (the only one without proposals), when the chunk reaches the end
+        /// of the known tokens.
         var sampleRow: Int?
         /// Prompt logprobs: the first position these rows predict from, and how many rows.
         var promptRows: (firstPosition: Int, count: Int)?
@@ -26,9 +28,13 @@ struct StepPlan {
     /// Model input, one per scheduled request, in scheduled order.
     var chunks: [ModelRunner.Chunk]
     var entries: [Entry]
-    /// Ids of the entries that sample, in order, and their rows.
+    /// Ids of the entries that sample, in order, their first sampled rows, and the proposals
+    /// each verifies (rows `sampleRows[i] ... sampleRows[i] + draftTokens[i].count`).
     var sampledIDs: [RequestID]
     var sampleRows: [Int]
+    var draftTokens: [[Int32]]
+    /// Proposed tokens verified in this step.
+    var numDraftTokens: Int
     /// Prompt tokens computed in this step (chunks count the part of them inside the prompt).
     var promptTokens: Int
 
@@ -40,6 +46,8 @@ struct StepPlan {
         entries = []
         sampledIDs = []
         sampleRows = []
+        draftTokens = []
+        numDraftTokens = 0
         promptTokens = 0
         chunks.reserveCapacity(output.scheduled.count)
         entries.reserveCapacity(output.scheduled.count)
@@ -55,10 +63,14 @@ struct StepPlan {
                 entry.promptRows = (s.numComputedTokens, rows.count)
             }
             if s.samplesToken {
-                if rows.last != s.numNewTokens - 1 { rows.append(s.numNewTokens - 1) }
-                entry.sampleRow = row + rows.count - 1
+                let first = s.numNewTokens - 1 - s.numSpecTokens
+                rows.removeAll { $0 >= first }
+                rows += first..<s.numNewTokens
+                entry.sampleRow = row + rows.count - 1 - s.numSpecTokens
                 sampledIDs.append(s.id)
-                sampleRows.append(row + rows.count - 1)
+                sampleRows.append(row + rows.count - 1 - s.numSpecTokens)
+                draftTokens.append(Array(s.tokenIDs.suffix(s.numSpecTokens)))
+                numDraftTokens += s.numSpecTokens
             }
             chunks.append(ModelRunner.Chunk(tokens: s.tokenIDs, start: s.numComputedTokens, blockTable: s.blockTable, logitRows: rows))
             entries.append(entry)
@@ -68,5 +80,5 @@ struct StepPlan {
 
     /// Whether the sampled rows are the logits' first rows in order (no prompt logprobs in the
     /// step), so they can be sampled in place.
-    var sampleRowsLeadTheLogits: Bool { sampleRows.elementsEqual(0..<sampleRows.count) }
+    var sampleRowsLeadTheLogits: Bool { numDraftTokens == 0 && sampleRows.elementsEqual(0..<sampleRows.count) }
 }

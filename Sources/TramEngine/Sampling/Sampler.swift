@@ -90,6 +90,51 @@ public struct Sampler: @unchecked Sendable {
         return SampledToken(tokenID: id, logprobs: logprobs)
     }
 
+    /// Speculative verification of one proposed token (a point-mass proposal: n-gram, or a
+    /// greedy draft model) against this row, with the standard accept/resample rule, so the
+    /// token returned has exactly the distribution `sample` draws from:
+    /// - greedy: the argmax; the proposal is accepted when it is the argmax;
+    /// - sampled: accepted with probability p(draft) under the processed distribution p; when
+    ///   rejected, a draw from p with the draft removed and renormalised (max(0, p − q) for a
+    ///   one-hot q). Accept-or-draw gives P(x) = p(d)·[x = d] + (1 − p(d))·p(x)/(1 − p(d)) for
+    ///   x ≠ d, which is p(x).
+    /// The logits processor is told of the token returned, as by `sample`; so are logprobs.
+    public mutating func verify(
+        draft: Int, _ logits: UnsafeBufferPointer<Float>, promptTokenIDs: [Int], outputTokenIDs: [Int],
+        workspace: inout SamplerWorkspace
+    ) -> (token: SampledToken, accepted: Bool) {
+        guard !logits.isEmpty else { return (SampledToken(tokenID: 0, logprobs: nil), false) }
+        let id = workspace.withScratch(logits) { work, counts, candidates in
+            if let greedy = process(work, counts: counts, promptTokenIDs: promptTokenIDs, outputTokenIDs: outputTokenIDs) {
+                return greedy
+            }
+            guard let kept = truncate(UnsafeBufferPointer(work), candidates: candidates) else {
+                return LogitsProcessors.argmax(UnsafeBufferPointer(work))
+            }
+            var maxLogit = -Float.infinity
+            for c in kept { maxLogit = max(maxLogit, c.logit) }
+            var total: Float = 0
+            var draftIndex: Int?
+            var draftWeight: Float = 0
+            for (i, c) in kept.enumerated() {
+                let e = expf(c.logit - maxLogit)
+                total += e
+                if Int(c.id) == draft {
+                    draftIndex = i
+                    draftWeight = e
+                }
+            }
+            let coin = generator.nextUnitFloat()
+            guard let j = draftIndex else { return TopKTopP.draw(kept, coin: generator.nextUnitFloat()) }
+            if coin < draftWeight / total || kept.count == 1 { return draft }
+            kept.swapAt(j, kept.count - 1)
+            return TopKTopP.draw(UnsafeMutableBufferPointer(rebasing: kept[0..<(kept.count - 1)]), coin: generator.nextUnitFloat())
+        }
+        logitsProcessor?.accept(id)
+        let logprobs = parameters.logprobs.map { Logprobs.of(id, in: logits, topK: $0) }
+        return (SampledToken(tokenID: id, logprobs: logprobs), id == draft)
+    }
+
     /// The distribution `sample` draws from, as probabilities over the vocabulary (one-hot when
     /// greedy); it consumes no randomness. For tests and debugging.
     package func probabilities(_ logits: UnsafeBufferPointer<Float>, promptTokenIDs: [Int] = [], outputTokenIDs: [Int] = []) -> [Float] {

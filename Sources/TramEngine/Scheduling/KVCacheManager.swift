@@ -124,6 +124,21 @@ package struct KVCacheManager: Sendable {
         entries[id] = entry
     }
 
+    /// Releases the request's blocks past the first `ceil(numTokens / blockSize)` (the slots of
+    /// rejected speculative tokens). Those blocks were never full of computed tokens, so none is
+    /// cached or shared.
+    package mutating func trim(_ id: RequestID, toTokens numTokens: Int) {
+        guard var entry = entries[id] else { return }
+        let keep = (numTokens + blockSize - 1) / blockSize
+        guard entry.table.count > keep else { return }
+        precondition(entry.keys.count <= keep, "trimming a cached block")
+        let tail = entry.table[keep...]
+        entries[id] = nil
+        pool.release(tail.reversed())
+        entry.table.removeLast(entry.table.count - keep)
+        entries[id] = entry
+    }
+
     /// Releases every block of the request, last block first, so that among its blocks the tail
     /// (the least shareable part of a prefix) is evicted first.
     package mutating func free(_ id: RequestID) {

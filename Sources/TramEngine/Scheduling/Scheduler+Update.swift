@@ -38,16 +38,22 @@ extension Scheduler {
             guard var request = requests[item.id], request.status == .running,
                   request.numComputedTokens == item.numComputedTokens
             else { continue }
-            request.numComputedTokens += item.numNewTokens
-            kvCache.cacheFullBlocks(
-                for: item.id, tokens: request.tokenIDs, numComputedTokens: request.numComputedTokens, extraKey: request.extraKey)
+            request.specTokenIDs = []
+            // Proposed tokens are computed only as far as they are accepted (below).
+            request.numComputedTokens += item.numNewTokens - item.numSpecTokens
             guard request.numComputedTokens >= request.numTokens else {
+                kvCache.cacheFullBlocks(
+                    for: item.id, tokens: request.tokenIDs, numComputedTokens: request.numComputedTokens, extraKey: request.extraKey)
                 requests[item.id] = request
                 continue
             }
             var update = RequestUpdate(id: item.id, newTokenIDs: [], finishReason: nil, stopTokenID: nil)
-            for token in sampledTokens[item.id] ?? [] {
+            // With proposals verified, the sampled tokens are the accepted proposals (their KV is
+            // computed), then one token sampled from the row after the last accepted one.
+            let sampled = sampledTokens[item.id] ?? []
+            for (i, token) in sampled.enumerated() {
                 update.newTokenIDs.append(token)
+                if i < min(sampled.count - 1, item.numSpecTokens) { request.numComputedTokens += 1 }
                 if let stop = request.append(token, maxModelLen: config.maxModelLen) {
                     update.finishReason = stop.reason
                     update.stopTokenID = stop.token
@@ -55,6 +61,10 @@ extension Scheduler {
                     break
                 }
             }
+            kvCache.cacheFullBlocks(
+                for: item.id, tokens: request.tokenIDs, numComputedTokens: request.numComputedTokens, extraKey: request.extraKey)
+            // Rejected proposals' slots: blocks past the ones the request's tokens need are freed.
+            if item.numSpecTokens > 0, update.finishReason == nil { kvCache.trim(item.id, toTokens: request.numTokens) }
             requests[item.id] = request
             if update.finishReason != nil { finish(item.id) }
             if !update.newTokenIDs.isEmpty || update.finishReason != nil { updates.append(update) }

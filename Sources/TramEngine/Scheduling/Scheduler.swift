@@ -156,12 +156,29 @@ package struct Scheduler: Sendable {
         return updates
     }
 
+    /// Sets the tokens the next step verifies after a decoding request's newest token
+    /// (speculative decoding). Capped so the request can still take them all and a bonus token
+    /// within `max_tokens` and `max_model_len`; ignored unless the request is running with only
+    /// its newest token uncomputed.
+    package mutating func propose(_ tokens: [Int32], for id: RequestID) {
+        guard var request = requests[id], request.status == .running,
+              request.numComputedTokens == request.numTokens - 1 else { return }
+        request.specTokenIDs = Array(tokens.prefix(max(0, maxProposal(request))))
+        requests[id] = request
+    }
+
+    /// How many tokens a decoding request may have proposed: the step computes them after its
+    /// newest token and may emit one more, all within `max_tokens` and `max_model_len`.
+    package func maxProposal(_ request: SchedulerRequest) -> Int {
+        min(request.maxTokens - request.numOutputTokens - 1, config.maxModelLen - request.numTokens)
+    }
+
     // MARK: - Steps
 
     /// Tokens the request may compute now: what it has left, capped by the budget, the long
     /// prefill threshold, and the last position `maxModelLen` allows.
     private func tokensToSchedule(_ request: SchedulerRequest, budget: Int) -> Int {
-        var n = request.numTokens - request.numComputedTokens
+        var n = request.numTokens + request.specTokenIDs.count - request.numComputedTokens
         if let threshold = config.longPrefillTokenThreshold { n = min(n, threshold) }
         n = min(n, budget, config.maxModelLen - request.numComputedTokens)
         return max(n, 0)
@@ -169,10 +186,15 @@ package struct Scheduler: Sendable {
 
     private func scheduled(_ request: SchedulerRequest, numNew: Int, table: [Int32]) -> SchedulerOutput.ScheduledRequest {
         let start = request.numComputedTokens
-        return SchedulerOutput.ScheduledRequest(
-            id: request.id, numNewTokens: numNew, numComputedTokens: start,
-            tokenIDs: Array(request.tokenIDs[start..<start + numNew]), blockTable: table,
+        let known = min(numNew, request.numTokens - start)
+        let numSpec = numNew - known
+        var tokens = Array(request.tokenIDs[start..<start + known])
+        if numSpec > 0 { tokens += request.specTokenIDs.prefix(numSpec) }
+        var s = SchedulerOutput.ScheduledRequest(
+            id: request.id, numNewTokens: numNew, numComputedTokens: start, tokenIDs: tokens, blockTable: table,
             samplesToken: start + numNew >= request.numTokens)
+        s.numSpecTokens = numSpec
+        return s
     }
 
     /// Tries to start (or restart) a waiting request: reuse its fork parent's prompt blocks or
@@ -233,6 +255,7 @@ package struct Scheduler: Sendable {
     private mutating func preempt(_ id: RequestID) {
         kvCache.free(id)
         requests[id]!.numComputedTokens = 0
+        requests[id]!.specTokenIDs = []
         requests[id]!.status = .preempted
         requests[id]!.numPreemptions += 1
         numPreemptions += 1

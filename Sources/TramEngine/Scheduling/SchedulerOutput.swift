@@ -11,8 +11,12 @@ package struct SchedulerOutput: Sendable, Equatable {
         package var numNewTokens: Int
         /// Tokens whose KV was already in the cache before this step (the first new position).
         package var numComputedTokens: Int
-        /// The slice of prompt + output computed this step. // [numNewTokens]
+        /// The slice of prompt + output computed this step, then the proposed tokens verified
+        /// with it. // [numNewTokens]
         package var tokenIDs: [Int32]
+        /// The last `numSpecTokens` of `tokenIDs`: proposed tokens (speculative decoding), each
+        /// verified by the logits of the row before it; the last row samples the next token.
+        package var numSpecTokens = 0
         /// The request's whole block table (logical block → physical block).
         package var blockTable: [Int32]
         /// True when this step reaches the end of the request's known tokens, so its last row's

@@ -54,6 +54,10 @@ package struct SchedulerRequest: Sendable {
     /// Order of `addRequest`, the FCFS order.
     package internal(set) var arrivalIndex = 0
     package internal(set) var numPreemptions = 0
+    /// Proposed continuation (speculative decoding) verified by the next step, set by
+    /// `Scheduler.propose` while the request decodes; never part of `tokenIDs`, and cleared by
+    /// every step's update and by preemption.
+    package internal(set) var specTokenIDs: [Int32] = []
 
     package init(
         id: RequestID, promptTokenIDs: [Int32], maxTokens: Int, minTokens: Int = 0,

@@ -55,10 +55,22 @@ import TramEngine
             clients[id] = Client(request: request)
         }
 
+        var proposed: [RequestID: [Int32]] = [:]
         var step = 0
         while step < 2000, step < 300 || !clients.isEmpty {
             step += 1
             if step < 300 { for _ in 0..<Int.random(in: 0...2, using: &rng) where Bool.random(using: &rng) { try addRandomRequest() } }
+
+            // Speculative proposals for some decoding requests (capped by the scheduler); one
+            // not scheduled in its step stays for the next.
+            for id in s.running where Int.random(in: 0..<3, using: &rng) == 0 {
+                let draft = (0..<Int.random(in: 1...4, using: &rng)).map { _ in Int32.random(in: 2..<12, using: &rng) }
+                s.propose(draft, for: id)
+                if let r = s.requests[id], !r.specTokenIDs.isEmpty {
+                    #expect(draft.starts(with: r.specTokenIDs) && r.specTokenIDs.count <= s.maxProposal(r))
+                    proposed[id] = r.specTokenIDs
+                }
+            }
 
             let out = s.schedule()
             // Budget, sequence cap, and the exact tokens to feed.
@@ -68,8 +80,10 @@ import TramEngine
             for item in out.scheduled {
                 let client = try #require(clients[item.id])
                 #expect(item.numNewTokens > 0)
-                #expect(item.tokenIDs == Array(client.tokens[item.numComputedTokens..<item.numComputedTokens + item.numNewTokens]))
-                #expect(item.samplesToken == (item.numComputedTokens + item.numNewTokens == client.tokens.count))
+                let known = item.numNewTokens - item.numSpecTokens
+                #expect(item.numSpecTokens == 0 || proposed[item.id]?.starts(with: item.tokenIDs.suffix(item.numSpecTokens)) == true)
+                #expect(Array(item.tokenIDs.prefix(known)) == Array(client.tokens[item.numComputedTokens..<item.numComputedTokens + known]))
+                #expect(item.samplesToken == (item.numComputedTokens + known == client.tokens.count))
                 #expect(item.blockTable.count * blockSize >= item.numComputedTokens + item.numNewTokens)
                 #expect(item.blockTable == s.kvCache.blockTable(for: item.id))
             }
@@ -87,6 +101,12 @@ import TramEngine
 
             var sampled: [RequestID: [Int32]] = [:]
             for item in out.scheduled {
+                if item.numSpecTokens > 0 {
+                    // Verification: an accepted prefix of the proposals, then one more token.
+                    let accepted = Int.random(in: 0...item.numSpecTokens, using: &rng)
+                    sampled[item.id] = Array(item.tokenIDs.suffix(item.numSpecTokens).prefix(accepted)) + [Int32.random(in: 0..<12, using: &rng)]
+                    continue
+                }
                 let count = Int.random(in: 0..<8, using: &rng) == 0 ? 2 : 1
                 sampled[item.id] = (0..<count).map { _ in Int32.random(in: 0..<12, using: &rng) }
             }
@@ -97,6 +117,12 @@ import TramEngine
                 #expect(Array(sampled[update.id]!.prefix(update.newTokenIDs.count)) == update.newTokenIDs)
                 client.received += update.newTokenIDs
                 clients[update.id] = client
+                if item.numSpecTokens > 0, update.finishReason == nil, let r = s.requests[update.id] {
+                    // Rolled back to the accepted tokens; the rejected proposals' blocks are gone.
+                    #expect(r.numComputedTokens == r.numTokens - 1 && r.specTokenIDs.isEmpty)
+                    let blocks = s.kvCache.blockTable(for: update.id).count
+                    #expect(blocks * blockSize >= r.numComputedTokens && (blocks - 1) * blockSize < r.numTokens)
+                }
                 if let reason = update.finishReason {
                     check(client, reason: reason, stopToken: update.stopTokenID, maxModelLen: maxModelLen)
                     finished[update.id] = (clients.removeValue(forKey: update.id)!, reason)
