@@ -64,7 +64,7 @@ extension EngineCore {
         swap(&workspace, &batchSampler.workspace)
         defer { swap(&workspace, &batchSampler.workspace) }
         for (i, id) in plan.sampledIDs.enumerated() {
-            guard let state = samples[id] else { continue }
+            let state = samples[id]!
             var sampler = state.sampler
             var history = state.wantsPenaltyHistory ? state.detokenizer.outputTokenIDs : []
             let first = sampled.count

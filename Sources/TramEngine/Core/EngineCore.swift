@@ -26,8 +26,6 @@ public final class EngineCore: EngineCoreProtocol {
     var samples: [RequestID: SampleState] = [:]
     var parents: [String: ParentState] = [:]
     private var seedCounter: UInt64
-    /// `--speculative-config`, when speculative decoding is on.
-    let speculation: SpeculativeConfig?
     public internal(set) var statistics = EngineStatistics()
     /// Whether steps and aborts record `IterationStatistics` until `takeIterationStatistics()`
     /// drains them. Off by default, since undrained records would only grow; turn it on before
@@ -102,7 +100,6 @@ public final class EngineCore: EngineCoreProtocol {
                              context: KernelContext(threads: threads))
         seedCounter = configuration.seed ?? 0
         if let problem = configuration.speculativeConfig?.problem { throw .invalidConfiguration("--speculative-config: \(problem)") }
-        speculation = configuration.speculativeConfig
     }
 
     public var hasUnfinishedRequests: Bool { !samples.isEmpty }
@@ -236,7 +233,7 @@ public final class EngineCore: EngineCoreProtocol {
         let updates = scheduler.updateFromOutput(output, sampledTokens: tokens)
         statistics.generationTokens += updates.reduce(0) { $0 + $1.newTokenIDs.count }
         let results = outputs(for: updates, plan: plan, sampled: sampled, groups: groups)
-        if let speculation { propose(speculation) }
+        if let speculation = configuration.speculativeConfig { propose(speculation) }
         return results
     }
 }

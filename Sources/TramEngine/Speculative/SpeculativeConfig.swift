@@ -28,17 +28,11 @@ public struct SpeculativeConfig: Sendable, Equatable {
     /// Parses the flag's JSON. Unknown keys, wrong types and out-of-range values are errors
     /// naming the key.
     public init(json: String) throws(EngineError) {
-        let members: [(key: String, value: JSONValue)]
-        do {
-            guard let m = try JSONParser.parse(Array(json.utf8)).objectValue else {
-                throw EngineError.invalidConfiguration("--speculative-config must be a JSON object")
-            }
-            members = m
-        } catch let e as EngineError {
-            throw e
-        } catch {
+        let value: JSONValue
+        do { value = try JSONParser.parse(Array(json.utf8)) } catch {
             throw .invalidConfiguration("--speculative-config is not valid JSON: \(error)")
         }
+        guard let members = value.objectValue else { throw .invalidConfiguration("--speculative-config must be a JSON object") }
         let object = Dictionary(members, uniquingKeysWith: { _, last in last })
         let known: Set = ["method", "num_speculative_tokens", "prompt_lookup_max", "prompt_lookup_min", "disable_by_batch_size", "model"]
         let unknown = object.keys.filter { !known.contains($0) }.sorted()
