@@ -26,8 +26,14 @@ struct BenchServe: AsyncParsableCommand {
     @Option(help: "Model (.gguf, directory or alias) whose tokenizer builds the prompts (default: --model when it names one, else the server's model path when it is local, else \(ModelResolver.defaultAlias)).")
     var tokenizer: String?
 
-    @Option(help: "Dataset; only random is supported.")
+    @Option(help: "Dataset: random (random-token prompts) or custom (the prompts of --dataset-path).")
     var datasetName = "random"
+
+    @Option(help: "The custom dataset: JSON Lines, one {\"prompt\": …} per line, used in order and again from the first (e.g. scripts/bench/datasets/code-edit.jsonl).")
+    var datasetPath: String?
+
+    @Option(help: "max_tokens of each custom-dataset request (with --no-ignore-eos a ceiling: the model stops where its answer ends).")
+    var customOutputLen = 256
 
     @Option(help: "Number of prompts to send.")
     var numPrompts = 1000
@@ -104,7 +110,9 @@ struct BenchServe: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard datasetName == "random" else { throw ValidationError("--dataset-name: only random is supported, got '\(datasetName)'") }
+        guard ["random", "custom"].contains(datasetName) else { throw ValidationError("--dataset-name must be random or custom, got '\(datasetName)'") }
+        guard (datasetName == "custom") == (datasetPath != nil) else { throw ValidationError("--dataset-path goes with --dataset-name custom, and custom needs it") }
+        guard customOutputLen >= 1 else { throw ValidationError("--custom-output-len must be at least 1") }
         if let backend, !["openai", "vllm", "openai-chat"].contains(backend) {
             throw ValidationError("--backend must be openai, vllm or openai-chat, got '\(backend)'")
         }
@@ -151,9 +159,14 @@ struct BenchServe: AsyncParsableCommand {
 
         let tokenizerID = tokenizerArgument(model: modelName, root: root)
         let tokenizer = try loadTokenizer(tokenizerID)
-        let dataset = RandomDataset(inputLen: randomInputLen, outputLen: randomOutputLen, prefixLen: randomPrefixLen,
-                                    rangeRatio: randomRangeRatio, seed: seed)
-        let all = try dataset.sample(count: numPrompts + numWarmups, tokenizer: tokenizer)
+        let all: [SampleRequest]
+        if let datasetPath {
+            all = try CustomDataset(path: datasetPath, outputLen: customOutputLen).sample(count: numPrompts + numWarmups, tokenizer: tokenizer)
+        } else {
+            let dataset = RandomDataset(inputLen: randomInputLen, outputLen: randomOutputLen, prefixLen: randomPrefixLen,
+                                        rangeRatio: randomRangeRatio, seed: seed)
+            all = try dataset.sample(count: numPrompts + numWarmups, tokenizer: tokenizer)
+        }
         let requests = Array(all.prefix(numPrompts))
         let warmups = Array(all.dropFirst(numPrompts))
         print("#Input tokens: \(requests.reduce(0) { $0 + $1.promptLen })")

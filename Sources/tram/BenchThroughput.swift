@@ -38,7 +38,8 @@ struct BenchThroughput: ParsableCommand {
         let logger = Logger(label: "tram")
         let loaded = try loadModel(model, precision: engine.precision(), threads: engine.threads, logger: logger)
         let llm: LLM
-        do { llm = try LLM(model: loaded, configuration: engine.configuration()) } catch { throw ValidationError("\(error)") }
+        let draft = try engine.loadDraft(logger: logger)
+        do { llm = try LLM(model: loaded, configuration: engine.configuration(), draft: draft) } catch { throw ValidationError("\(error)") }
         let core = llm.core
         let vocab = loaded.model.vocabularySize
         let special = Set((0..<vocab).filter { loaded.tokenizer.isSpecial($0) })

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import TramEngine
 import TramModels
 
@@ -45,7 +46,7 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Largest logprobs, top_logprobs and prompt_logprobs a request may ask for (-1: the vocabulary size).")
     var maxLogprobs = RequestLimits.defaultMaxLogprobs
 
-    @Option(help: ArgumentHelp("Speculative decoding, as vLLM's JSON: {\"method\": \"ngram\", \"num_speculative_tokens\": 5, \"prompt_lookup_max\": 4, \"prompt_lookup_min\": 2} (optional: \"disable_by_batch_size\", default 4).", valueName: "json"))
+    @Option(help: ArgumentHelp("Speculative decoding, as vLLM's JSON: {\"method\": \"ngram\", \"num_speculative_tokens\": 5, \"prompt_lookup_max\": 4, \"prompt_lookup_min\": 2} or a draft model of the same vocabulary: {\"model\": \"qwen2.5-coder-0.5b-instruct\", \"num_speculative_tokens\": 4} (optional: \"disable_by_batch_size\", default 4).", valueName: "json"))
     var speculativeConfig: String?
 
     func validate() throws {
@@ -65,6 +66,13 @@ struct EngineOptions: ParsableArguments {
     func speculative() throws -> SpeculativeConfig? {
         guard let text = speculativeConfig else { return nil }
         do { return try SpeculativeConfig(json: text) } catch { throw ValidationError(error.description) }
+    }
+
+    /// The draft model a draft-model `--speculative-config` names, loaded as the target is
+    /// (same weight precision and threads); nil for other configs.
+    func loadDraft(logger: Logger) throws -> LoadedModel? {
+        guard case .draftModel(let name)? = try speculative()?.method else { return nil }
+        return try loadModel(name, precision: precision(), threads: threads, logger: logger)
     }
 
     /// `--quantization` as the model loader takes it.

@@ -65,7 +65,8 @@ struct Generate: ParsableCommand {
         let logger = Logger(label: "tram")
         let loaded = try loadModel(model, precision: float32 ? .float32 : engine.precision(), threads: engine.threads, logger: logger)
         let llm: LLM
-        do { llm = try LLM(model: loaded, configuration: engine.configuration()) } catch { throw ValidationError("\(error)") }
+        let draft = try engine.loadDraft(logger: logger)
+        do { llm = try LLM(model: loaded, configuration: engine.configuration(), draft: draft) } catch { throw ValidationError("\(error)") }
         logger.info("kernels: \(KernelISA.selectionDescription)")
         logger.info("KV cache: \(llm.core.kvSizing.numBlocks) blocks of \(llm.core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: llm.core.kvSizing.bytes)), \(llm.core.kvSizing.dtype.rawValue)), up to \(llm.core.kvSizing.maxCachedTokens) tokens; max model length \(llm.core.maxModelLen)")
         var defaults = SamplingParameters(temperature: temperature, topP: topP, topK: topK, seed: seed, maxTokens: maxTokens)

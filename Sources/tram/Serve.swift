@@ -71,10 +71,11 @@ struct Serve: AsyncParsableCommand {
         }
 
         let loaded = try phase("load model") { try loadModel(model, precision: engine.precision(), threads: engine.threads, logger: logger) }
+        let draft = try phase("load draft model") { try engine.loadDraft(logger: logger) }
         let templateSource = try phase("chat template") { try chatTemplate.map(Self.readChatTemplate) }
         let generation = try Self.generationConfigSource(generationConfig)
         let core: EngineCore
-        do { core = try phase("engine + KV cache") { try EngineCore(model: loaded, configuration: engine.configuration()) } } catch {
+        do { core = try phase("engine + KV cache") { try EngineCore(model: loaded, configuration: engine.configuration(), draft: draft) } } catch {
             throw ValidationError("\(error)")
         }
         logger.info("model \(loaded.name): \(loaded.format), \(loaded.model.weightDescription); max model length \(core.maxModelLen)")

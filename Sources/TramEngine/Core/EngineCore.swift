@@ -20,6 +20,8 @@ public final class EngineCore: EngineCoreProtocol {
     public let requestLimits: RequestLimits
     package internal(set) var scheduler: Scheduler
     private let runner: ModelRunner
+    /// The draft model's proposer, when `--speculative-config` names one.
+    let draftProposer: DraftModelProposer?
     var batchSampler = BatchSampler()
     /// Logit rows gathered for sampling when they are not the first rows of the step's logits.
     var gatheredRows: [Float] = []
@@ -69,7 +71,10 @@ public final class EngineCore: EngineCoreProtocol {
         var promptTokenCount: Int
     }
 
-    public init(model: LoadedModel, configuration: EngineConfiguration = EngineConfiguration()) throws(EngineError) {
+    /// - Parameter draft: the draft model `--speculative-config` names (loaded by the caller),
+    ///   required with a draft-model config and refused without one; its vocabulary must be
+    ///   the target's, token for token.
+    public init(model: LoadedModel, configuration: EngineConfiguration = EngineConfiguration(), draft: LoadedModel? = nil) throws(EngineError) {
         self.model = model
         self.configuration = configuration
         let maxLen = configuration.maxModelLen ?? model.model.maxPositions
@@ -77,8 +82,17 @@ public final class EngineCore: EngineCoreProtocol {
             throw .invalidConfiguration("--max-model-len must be between 2 and the model's \(model.model.maxPositions) positions, got \(maxLen)")
         }
         maxModelLen = maxLen
+        let speculative = configuration.speculativeConfig
+        if let problem = speculative?.problem { throw .invalidConfiguration("--speculative-config: \(problem)") }
+        switch (speculative?.method, draft) {
+        case (.draftModel?, nil): throw .invalidConfiguration("--speculative-config names a draft model, but none was loaded")
+        case (.draftModel?, let draft?): try Self.checkDraft(draft, for: model)
+        case (_, _?): throw .invalidConfiguration("a draft model was given without a draft-model --speculative-config")
+        default: break
+        }
         kvSizing = try KVCacheSizing(model: model.model, blockSize: configuration.blockSize,
-                                     memoryBytes: configuration.kvCacheMemory, maxModelLength: maxLen, dtype: configuration.kvCacheDType)
+                                     memoryBytes: configuration.kvCacheMemory, maxModelLength: maxLen, dtype: configuration.kvCacheDType,
+                                     draft: draft?.model)
         let schedulerConfig = SchedulerConfig(
             maxNumSeqs: configuration.maxNumSeqs,
             maxNumBatchedTokens: configuration.maxNumBatchedTokens
@@ -96,10 +110,32 @@ public final class EngineCore: EngineCoreProtocol {
         guard threads >= 1 else { throw .invalidConfiguration("--threads must be at least 1") }
         let layout = PagedKVLayout(numBlocks: kvSizing.numBlocks, blockSize: configuration.blockSize,
                                    numKVHeads: model.model.numKVHeads, headDim: model.model.headDim)
+        let kernels = KernelContext(threads: threads)
         runner = ModelRunner(model: model.model, cache: KVCache(numLayers: model.model.numLayers, layout: layout, dtype: kvSizing.dtype),
-                             context: KernelContext(threads: threads))
+                             context: kernels)
+        let dtype = kvSizing.dtype
+        draftProposer = draft.map {
+            DraftModelProposer(model: $0.model, layout: layout, dtype: dtype, context: kernels,
+                               numSpeculativeTokens: speculative!.numSpeculativeTokens)
+        }
         seedCounter = configuration.seed ?? 0
-        if let problem = configuration.speculativeConfig?.problem { throw .invalidConfiguration("--speculative-config: \(problem)") }
+    }
+
+    /// A draft must score the target's tokens: the same number of logit rows and the same
+    /// token for every id (vLLM compares vocabulary sizes; a tokenizer that merely has as many
+    /// tokens in another order would propose nonsense, so ids are compared too).
+    static func checkDraft(_ draft: LoadedModel, for target: LoadedModel) throws(EngineError) {
+        let (d, t) = (draft.model.vocabularySize, target.model.vocabularySize)
+        guard d == t else {
+            throw .invalidConfiguration("the draft model \(draft.name) has a vocabulary of \(d) tokens, the target \(target.name) \(t): they must be the same")
+        }
+        let (dt, tt) = (draft.tokenizer, target.tokenizer)
+        guard dt.vocabularySize == tt.vocabularySize else {
+            throw .invalidConfiguration("the draft model's tokenizer has \(dt.vocabularySize) tokens, the target's \(tt.vocabularySize): they must be the same")
+        }
+        for id in 0..<tt.vocabularySize where dt.token(for: id) != tt.token(for: id) {
+            throw .invalidConfiguration("the draft model's token \(id) is \(dt.token(for: id).map { "'\($0)'" } ?? "missing"), the target's \(tt.token(for: id).map { "'\($0)'" } ?? "missing"): the vocabularies must be the same")
+        }
     }
 
     public var hasUnfinishedRequests: Bool { !samples.isEmpty }
@@ -203,6 +239,8 @@ public final class EngineCore: EngineCoreProtocol {
     public func step() throws(EngineError) -> [StepOutput<RequestOutput>] {
         let output = scheduler.schedule()
         defer { refreshStatistics() }
+        // A preempted request's blocks went back to the pool, and its draft KV with them.
+        for id in output.preemptedIDs { draftProposer?.forget(id) }
         guard !output.scheduled.isEmpty else { return [] }
         let started = ContinuousClock.now
         let plan = StepPlan(output, promptLength: { self.scheduler.requests[$0]?.numPromptTokens ?? 0 },
@@ -233,7 +271,7 @@ public final class EngineCore: EngineCoreProtocol {
         let updates = scheduler.updateFromOutput(output, sampledTokens: tokens)
         statistics.generationTokens += updates.reduce(0) { $0 + $1.newTokenIDs.count }
         let results = outputs(for: updates, plan: plan, sampled: sampled, groups: groups)
-        if let speculation = configuration.speculativeConfig { propose(speculation) }
+        if let speculation = configuration.speculativeConfig { try propose(speculation) }
         return results
     }
 }

@@ -6,8 +6,9 @@ public import TramModels
 public final class LLM {
     public let core: EngineCore
 
-    public init(model: LoadedModel, configuration: EngineConfiguration = EngineConfiguration()) throws(EngineError) {
-        core = try EngineCore(model: model, configuration: configuration)
+    /// - Parameter draft: the draft model of a draft-model `--speculative-config` (see `EngineCore`).
+    public init(model: LoadedModel, configuration: EngineConfiguration = EngineConfiguration(), draft: LoadedModel? = nil) throws(EngineError) {
+        core = try EngineCore(model: model, configuration: configuration, draft: draft)
     }
 
     /// One finished sample of a request.

@@ -25,12 +25,16 @@ public struct KVCacheSizing: Sendable, Equatable {
     ///   - memoryBytes: RAM for K and V together (nil: a default from the machine's available memory).
     ///   - maxModelLength: the longest sequence to serve; start-up fails when not even one fits.
     ///   - dtype: the cache's element type (nil: the model's `defaultKVCacheDType`).
-    public init(model: any CausalLM, blockSize: Int, memoryBytes: Int?, maxModelLength: Int, dtype: KVCacheDType? = nil) throws(EngineError) {
+    ///   - draft: a speculative draft model, whose cache shares the target's block tables: each
+    ///     block then also holds the draft's K and V for its tokens, within the same memory.
+    public init(model: any CausalLM, blockSize: Int, memoryBytes: Int?, maxModelLength: Int, dtype: KVCacheDType? = nil,
+                draft: (any CausalLM)? = nil) throws(EngineError) {
         guard (1...256).contains(blockSize) else { throw .invalidConfiguration("--block-size must be between 1 and 256, got \(blockSize)") }
         self.blockSize = blockSize
         let dtype = dtype ?? model.defaultKVCacheDType
         self.dtype = dtype
-        bytesPerBlock = blockSize * KVCache.bytesPerToken(numLayers: model.numLayers, numKVHeads: model.numKVHeads, headDim: model.headDim, dtype: dtype)
+        let draftBytes = draft.map { KVCache.bytesPerToken(numLayers: $0.numLayers, numKVHeads: $0.numKVHeads, headDim: $0.headDim, dtype: dtype) } ?? 0
+        bytesPerBlock = blockSize * (KVCache.bytesPerToken(numLayers: model.numLayers, numKVHeads: model.numKVHeads, headDim: model.headDim, dtype: dtype) + draftBytes)
         let memory = memoryBytes ?? KVCacheSizing.defaultMemory(maxModelLength: maxModelLength, bytesPerBlock: bytesPerBlock, blockSize: blockSize)
         guard memory > 0 else { throw .invalidConfiguration("--kv-cache-memory must be positive") }
         numBlocks = memory / bytesPerBlock

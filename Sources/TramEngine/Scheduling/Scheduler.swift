@@ -167,6 +167,17 @@ package struct Scheduler: Sendable {
         requests[id] = request
     }
 
+    /// Allocates, ahead of the step, the blocks a decoding request's newest token and `count`
+    /// proposals will occupy: a draft model writes its K and V for the proposals before the
+    /// scheduler allocates for them. Returns the request's block table, or nil when the pool
+    /// cannot hold them (then nothing is allocated and nothing should be proposed). Blocks a
+    /// verification does not use are trimmed with its rejected tokens.
+    package mutating func reserveProposalSlots(_ count: Int, for id: RequestID) -> [Int32]? {
+        guard let request = requests[id], request.status == .running,
+              request.numComputedTokens == request.numTokens - 1 else { return nil }
+        return kvCache.allocateSlots(for: id, numComputedTokens: request.numComputedTokens, numNewTokens: 1 + count)
+    }
+
     /// How many tokens a decoding request may have proposed: the step computes them after its
     /// newest token and may emit one more, all within `max_tokens` and `max_model_len`.
     package func maxProposal(_ request: SchedulerRequest) -> Int {

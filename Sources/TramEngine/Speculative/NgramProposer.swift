@@ -46,37 +46,3 @@ package struct NgramProposer: Sendable, Equatable {
         return []
     }
 }
-
-/// The engine's side of speculative decoding: proposing after each step, counting what the
-/// verification accepted.
-extension EngineCore {
-    /// Proposes the next step's tokens for every decoding request, unless more than
-    /// `disableByBatchSize` requests are running (then none: see `SpeculativeConfig`).
-    func propose(_ config: SpeculativeConfig) {
-        let running = scheduler.running
-        guard !running.isEmpty, running.count <= config.disableByBatchSize else { return }
-        let proposer = config.proposer
-        for id in running {
-            guard let request = scheduler.requests[id], request.numComputedTokens == request.numTokens - 1 else { continue }
-            let limit = scheduler.maxProposal(request)
-            guard limit > 0 else { continue }
-            let tokens = proposer.propose(request.tokenIDs[...], limit: limit)
-            if !tokens.isEmpty { scheduler.propose(tokens, for: id) }
-        }
-    }
-
-    /// vLLM's `spec_decode_*` counters for a step that verified proposals: request i accepted
-    /// `groups[i].count - 1` of its `plan.draftTokens[i]`.
-    func recordSpeculation(_ plan: StepPlan, _ groups: [Range<Int>]) {
-        for (drafts, range) in zip(plan.draftTokens, groups) where !drafts.isEmpty {
-            let accepted = range.count - 1
-            statistics.specDecodeNumDrafts += 1
-            statistics.specDecodeNumDraftTokens += drafts.count
-            statistics.specDecodeNumAcceptedTokens += accepted
-            if statistics.specDecodeAcceptedPerPosition.count < drafts.count {
-                statistics.specDecodeAcceptedPerPosition += repeatElement(0, count: drafts.count - statistics.specDecodeAcceptedPerPosition.count)
-            }
-            for p in 0..<accepted { statistics.specDecodeAcceptedPerPosition[p] += 1 }
-        }
-    }
-}

@@ -1,15 +1,28 @@
 import TramJSON
 
-/// `--speculative-config`, with vLLM's keys. Only the n-gram (prompt lookup) method exists so
-/// far; a draft model (`"model"`) is refused with an error saying so.
+/// `--speculative-config`, with vLLM's keys: prompt lookup, or a smaller model of the same
+/// vocabulary drafting greedily (`"model"`, a path or alias; `"method": "draft_model"` may be
+/// given or left out, as vLLM infers it).
 ///
 ///     {"method": "ngram", "num_speculative_tokens": 5, "prompt_lookup_max": 4, "prompt_lookup_min": 2}
+///     {"model": "qwen2.5-coder-0.5b-instruct", "num_speculative_tokens": 4}
+///
+/// The draft model itself is loaded by whoever builds the engine (the CLI) and handed to
+/// `EngineCore(model:configuration:draft:)`; this type only names it.
 ///
 /// Adaptivity: a step proposes nothing when more than `disable_by_batch_size` requests are
 /// running (vLLM's key; default `defaultDisableByBatchSize`): with many sequences a step's
 /// matmuls are already compute-bound, and verifying k more rows per sequence costs about k
 /// decode steps, which acceptance rarely repays.
 public struct SpeculativeConfig: Sendable, Equatable {
+    public enum Method: Sendable, Equatable {
+        /// Prompt lookup (`NgramProposer`).
+        case ngram
+        /// A draft model, by path or alias (`DraftModelProposer`).
+        case draftModel(String)
+    }
+
+    public var method: Method
     public var numSpeculativeTokens: Int
     public var promptLookupMax: Int
     public var promptLookupMin: Int
@@ -17,8 +30,9 @@ public struct SpeculativeConfig: Sendable, Equatable {
 
     public static let defaultDisableByBatchSize = 4
 
-    public init(numSpeculativeTokens: Int, promptLookupMax: Int, promptLookupMin: Int,
+    public init(method: Method = .ngram, numSpeculativeTokens: Int, promptLookupMax: Int = 5, promptLookupMin: Int = 5,
                 disableByBatchSize: Int = SpeculativeConfig.defaultDisableByBatchSize) {
+        self.method = method
         self.numSpeculativeTokens = numSpeculativeTokens
         self.promptLookupMax = promptLookupMax
         self.promptLookupMin = promptLookupMin
@@ -39,14 +53,26 @@ public struct SpeculativeConfig: Sendable, Equatable {
         guard unknown.isEmpty else {
             throw .invalidConfiguration("--speculative-config: unknown key(s) \(unknown.joined(separator: ", "))")
         }
-        if object["model"] != nil {
-            throw .invalidConfiguration("--speculative-config: draft models (\"model\") are not supported yet; use {\"method\": \"ngram\", …}")
+        if let value = object["method"], value.stringValue == nil {
+            throw .invalidConfiguration("--speculative-config: \"method\" must be a string (\"ngram\" or \"draft_model\")")
         }
-        guard let method = object["method"]?.stringValue else {
-            throw .invalidConfiguration("--speculative-config: \"method\" must be given as a string (\"ngram\")")
+        if let value = object["model"], value.stringValue?.isEmpty ?? true {
+            throw .invalidConfiguration("--speculative-config: \"model\" must be a model path or alias")
         }
-        guard method == "ngram" else {
-            throw .invalidConfiguration("--speculative-config: method \"\(method)\" is not supported (supported: ngram)")
+        let method: Method
+        switch (object["method"]?.stringValue, object["model"]?.stringValue) {
+        case ("ngram", nil): method = .ngram
+        case ("ngram", _?): throw .invalidConfiguration("--speculative-config: method \"ngram\" takes no \"model\"")
+        case ("draft_model", let model?), (nil, let model?): method = .draftModel(model)
+        case ("draft_model", nil): throw .invalidConfiguration("--speculative-config: method \"draft_model\" needs a \"model\"")
+        case (nil, nil): throw .invalidConfiguration("--speculative-config: give \"method\": \"ngram\" or a draft \"model\"")
+        case (let other?, _):
+            throw .invalidConfiguration("--speculative-config: method \"\(other)\" is not supported (supported: ngram, draft_model)")
+        }
+        if method != .ngram {
+            for key in ["prompt_lookup_max", "prompt_lookup_min"] where object[key] != nil {
+                throw .invalidConfiguration("--speculative-config: \"\(key)\" is for method \"ngram\", not a draft model")
+            }
         }
         func integer(_ key: String) throws(EngineError) -> Int? {
             guard let value = object[key] else { return nil }
@@ -60,7 +86,7 @@ public struct SpeculativeConfig: Sendable, Equatable {
         }
         // vLLM: either bound alone sets both; neither gives 5.
         let maxN = try integer("prompt_lookup_max"), minN = try integer("prompt_lookup_min")
-        self.init(numSpeculativeTokens: k, promptLookupMax: maxN ?? minN ?? 5, promptLookupMin: minN ?? maxN ?? 5,
+        self.init(method: method, numSpeculativeTokens: k, promptLookupMax: maxN ?? minN ?? 5, promptLookupMin: minN ?? maxN ?? 5,
                   disableByBatchSize: try integer("disable_by_batch_size") ?? Self.defaultDisableByBatchSize)
         if let problem { throw .invalidConfiguration("--speculative-config: \(problem)") }
     }

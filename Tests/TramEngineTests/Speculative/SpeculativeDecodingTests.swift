@@ -41,6 +41,11 @@ struct SpeculativeConfigTests {
         // Either bound alone sets both, as in vLLM; disable_by_batch_size is read.
         let d = try SpeculativeConfig(json: #"{"method": "ngram", "num_speculative_tokens": 3, "prompt_lookup_max": 3, "disable_by_batch_size": 2}"#)
         #expect(d == SpeculativeConfig(numSpeculativeTokens: 3, promptLookupMax: 3, promptLookupMin: 3, disableByBatchSize: 2))
+        // A draft model: "method" inferred from "model", as vLLM does, or given.
+        let e = try SpeculativeConfig(json: #"{"model": "qwen2.5-coder-0.5b-instruct", "num_speculative_tokens": 4}"#)
+        #expect(e.method == .draftModel("qwen2.5-coder-0.5b-instruct") && e.numSpeculativeTokens == 4)
+        let f = try SpeculativeConfig(json: #"{"method": "draft_model", "model": "/m/draft.gguf", "num_speculative_tokens": 2}"#)
+        #expect(f.method == .draftModel("/m/draft.gguf"))
     }
 
     @Test(arguments: [
@@ -48,7 +53,11 @@ struct SpeculativeConfigTests {
         (#"{"method": "ngram"#, "not valid JSON"),
         (#"{"num_speculative_tokens": 2}"#, "\"method\""),
         (#"{"method": "eagle", "num_speculative_tokens": 2}"#, "not supported"),
-        (#"{"model": "qwen2.5-coder-0.5b-instruct", "num_speculative_tokens": 2}"#, "draft models"),
+        (#"{"method": 3, "num_speculative_tokens": 2}"#, "must be a string"),
+        (#"{"method": "ngram", "model": "x.gguf", "num_speculative_tokens": 2}"#, "takes no"),
+        (#"{"method": "draft_model", "num_speculative_tokens": 2}"#, "needs a"),
+        (#"{"model": "", "num_speculative_tokens": 2}"#, "path or alias"),
+        (#"{"model": "x.gguf", "num_speculative_tokens": 2, "prompt_lookup_max": 3}"#, "is for method"),
         (#"{"method": "ngram"}"#, "required"),
         (#"{"method": "ngram", "num_speculative_tokens": 2.5}"#, "integer"),
         (#"{"method": "ngram", "num_speculative_tokens": true}"#, "integer"),
@@ -239,6 +248,95 @@ struct SpeculativeVerificationTests {
             #expect(core.statistics.specDecodeNumDrafts == 0)
             _ = try run(core, [("alone", EngineRequest(promptTokenIDs: prompt, parameters: greedy(16)))])
             #expect(core.statistics.specDecodeNumDrafts > 0)
+        }
+    }
+}
+
+/// Draft-model speculation through the engine: the draft's KV cache follows the target's block
+/// tables through acceptance, rejection, trimming and preemption.
+@Suite(.serialized) struct DraftModelSpeculationTests {
+    let engine = SpeculativeEngineTests()
+
+    func draftConfig(_ k: Int, disableByBatchSize: Int = 8) -> SpeculativeConfig {
+        SpeculativeConfig(method: .draftModel("draft"), numSpeculativeTokens: k, disableByBatchSize: disableByBatchSize)
+    }
+
+    /// The target drafting for itself: with batch-invariant logits its greedy proposal is the
+    /// target's own argmax, so every proposal must be accepted — any draft KV that was stale,
+    /// misplaced or lost with a trimmed block would show as a rejection. Outputs equal plain
+    /// decoding, and a sampled request beside them still finishes with its length.
+    @Test func theTargetAsItsOwnDraftAcceptsEveryGreedyProposal() throws {
+        try ModelTestLock.run {
+            let model = try SequenceGeneratorTests.model.get()
+            let prompts = engine.prompts(model)
+            let greedyRequests = [
+                ("code", EngineRequest(promptTokenIDs: prompts[0], parameters: engine.greedy(45))),
+                ("count", EngineRequest(promptTokenIDs: prompts[1], parameters: engine.greedy(37))),
+                ("france", EngineRequest(promptTokenIDs: prompts[2], parameters: engine.greedy(30))),
+            ]
+            let base = EngineConfiguration(maxModelLen: 256, kvCacheMemory: 32 << 20, threads: 2)
+            var spec = base
+            spec.speculativeConfig = draftConfig(4)
+            let plainCore = try EngineCore(model: model, configuration: base)
+            let plain = try engine.run(plainCore, greedyRequests)
+            let core = try EngineCore(model: model, configuration: spec, draft: model)
+            let fast = try engine.run(core, greedyRequests)
+            for (id, _) in greedyRequests { #expect(fast[id] == plain[id], "\(id)") }
+            let s = core.statistics
+            #expect(s.specDecodeNumDrafts > 0)
+            #expect(s.specDecodeNumAcceptedTokens == s.specDecodeNumDraftTokens, "a draft identical to the target is always right")
+            // 4 proposals and a bonus per step: about a fifth of the plain steps.
+            #expect(s.steps * 3 < plainCore.statistics.steps, "\(s.steps) steps against \(plainCore.statistics.steps)")
+
+            var sampled = SamplingParameters(temperature: 0.9, seed: 5, maxTokens: 40)
+            sampled.ignoreEOS = true
+            let mixed = try engine.run(EngineCore(model: model, configuration: spec, draft: model),
+                                       greedyRequests + [("sampled", EngineRequest(promptTokenIDs: prompts[2], parameters: sampled))])
+            for (id, _) in greedyRequests { #expect(mixed[id] == plain[id], "\(id) beside a sampled request") }
+            #expect(mixed["sampled"]?.count == 40)
+        }
+    }
+
+    /// Another draft (the same model through its Hugging Face f32 copy: other numerics, so some
+    /// proposals fail) under a KV pool too small for everyone: preemptions with proposals and
+    /// draft KV outstanding, prefix caching on, rejected slots trimmed. Greedy outputs equal
+    /// plain decoding and every block comes back.
+    @Test func preemptionAndRejectionsWithADraftKeepOutputsExact() throws {
+        try ModelTestLock.run {
+            let model = try SequenceGeneratorTests.model.get()
+            let draft = try ModelLoader.load(path: TestResources.realHFModelPath())
+            let stories = (0..<6).map { i in
+                model.tokenizer.encode("Story \(i): the cat sat on the mat. The cat sat on the mat. The dog sat on the")
+            }
+            let requests = stories.enumerated().map { ("r\($0.offset)", EngineRequest(promptTokenIDs: $0.element, parameters: engine.greedy(40))) }
+            let dtype = model.model.defaultKVCacheDType
+            let perToken = [model.model, draft.model].reduce(0) {
+                $0 + KVCache.bytesPerToken(numLayers: $1.numLayers, numKVHeads: $1.numKVHeads, headDim: $1.headDim, dtype: dtype)
+            }
+            var config = EngineConfiguration(maxModelLen: 128, maxNumBatchedTokens: 64, kvCacheMemory: 12 * 16 * perToken, threads: 2)
+            config.kvCacheDType = dtype
+            let plain = try engine.run(EngineCore(model: model, configuration: config), requests)
+            config.speculativeConfig = draftConfig(5)
+            let core = try EngineCore(model: model, configuration: config, draft: draft)
+            #expect(core.kvSizing.numBlocks == 12, "the draft's K and V are charged to the same blocks")
+            let fast = try engine.run(core, requests)
+            #expect(core.stats.numPreemptions > 0)
+            #expect(core.statistics.specDecodeNumAcceptedTokens > 0)
+            for (id, _) in requests { #expect(fast[id] == plain[id], "\(id)") }
+        }
+    }
+
+    /// A draft of another vocabulary, a draft config without a draft, a draft without a config.
+    @Test func refusesADraftThatCannotDraft() throws {
+        try ModelTestLock.run {
+            let model = try SequenceGeneratorTests.model.get()
+            let gemma = try ModelLoader.load(path: TestResources.aliasModelPath("gemma-3-270m"))
+            var config = EngineConfiguration(maxModelLen: 256, kvCacheMemory: 32 << 20, threads: 2)
+            config.speculativeConfig = draftConfig(3)
+            #expect { _ = try EngineCore(model: model, configuration: config, draft: gemma) } throws: { "\($0)".contains("vocabulary") }
+            #expect { _ = try EngineCore(model: model, configuration: config) } throws: { "\($0)".contains("none was loaded") }
+            config.speculativeConfig = SpeculativeEngineTests.ngram
+            #expect { _ = try EngineCore(model: model, configuration: config, draft: model) } throws: { "\($0)".contains("without a draft-model") }
         }
     }
 }
