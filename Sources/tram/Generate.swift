@@ -68,6 +68,7 @@ struct Generate: ParsableCommand {
         let draft = try engine.loadDraft(logger: logger)
         do { llm = try LLM(model: loaded, configuration: engine.configuration(), draft: draft) } catch { throw ValidationError("\(error)") }
         logger.info("kernels: \(KernelISA.selectionDescription)")
+        if let policy = llm.core.speculationPolicy { logger.info("speculative decoding: \(policy.description)") }
         logger.info("KV cache: \(llm.core.kvSizing.numBlocks) blocks of \(llm.core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: llm.core.kvSizing.bytes)), \(llm.core.kvSizing.dtype.rawValue)), up to \(llm.core.kvSizing.maxCachedTokens) tokens; max model length \(llm.core.maxModelLen)")
         var defaults = SamplingParameters(temperature: temperature, topP: topP, topK: topK, seed: seed, maxTokens: maxTokens)
         defaults.maxTokens = maxTokens

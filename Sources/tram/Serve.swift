@@ -80,6 +80,7 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info("model \(loaded.name): \(loaded.format), \(loaded.model.weightDescription); max model length \(core.maxModelLen)")
         logger.info("kernels: \(KernelISA.selectionDescription)")
+        if let policy = core.speculationPolicy { logger.info("speculative decoding: \(policy.description)") }
         logger.info("KV cache: \(core.kvSizing.numBlocks) blocks of \(core.kvSizing.blockSize) tokens (\(KVCacheSizing.format(bytes: core.kvSizing.bytes)), \(core.kvSizing.dtype.rawValue)), up to \(core.kvSizing.maxCachedTokens) tokens at once (\(String(format: "%.1f", Double(core.kvSizing.maxCachedTokens) / Double(core.maxModelLen)))× max model length); max-num-seqs \(core.scheduler.config.maxNumSeqs), max-num-batched-tokens \(core.scheduler.config.maxNumBatchedTokens)")
         if case .auto = generation, !loaded.generationDefaults.isEmpty {
             logger.info("default sampling parameters from generation_config.json: \(loaded.generationDefaults) (--generation-config vllm ignores them)")

@@ -27,6 +27,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var requestLimits: RequestLimits
     /// `--speculative-config`: speculative decoding (nil: off).
     public var speculativeConfig: SpeculativeConfig?
+    /// What verifying and drafting cost, for choosing proposal lengths (nil: measured at
+    /// start-up when speculation is on; tests fix it so their step counts do not depend on timing).
+    public var speculationPolicy: SpeculationPolicy?
 
     public init(maxModelLen: Int? = nil, maxNumSeqs: Int = 64, maxNumBatchedTokens: Int? = nil, blockSize: Int = 16,
                 kvCacheMemory: Int? = nil, enablePrefixCaching: Bool = true, threads: Int? = nil,

@@ -22,6 +22,10 @@ public final class EngineCore: EngineCoreProtocol {
     private let runner: ModelRunner
     /// The draft model's proposer, when `--speculative-config` names one.
     let draftProposer: DraftModelProposer?
+    /// How long proposals should be here (see `SpeculationPolicy`); nil without speculation.
+    public let speculationPolicy: SpeculationPolicy?
+    /// Per decoding request, how its recent proposals fared.
+    var acceptance: [RequestID: AcceptanceEstimate] = [:]
     var batchSampler = BatchSampler()
     /// Logit rows gathered for sampling when they are not the first rows of the step's logits.
     var gatheredRows: [Float] = []
@@ -119,6 +123,16 @@ public final class EngineCore: EngineCoreProtocol {
                                numSpeculativeTokens: speculative!.numSpeculativeTokens)
         }
         seedCounter = configuration.seed ?? 0
+        if let speculative {
+            if let given = configuration.speculationPolicy {
+                speculationPolicy = given
+            } else {
+                speculationPolicy = try SpeculationPolicy.measure(target: runner, draft: draftProposer?.runner,
+                                                                  maxRows: speculative.numSpeculativeTokens + 1)
+            }
+        } else {
+            speculationPolicy = nil
+        }
     }
 
     /// A draft must score the target's tokens: the same number of logit rows and the same

@@ -33,7 +33,7 @@ public import TramKernels
 package final class DraftModelProposer {
     package let model: any CausalLM
     package let numSpeculativeTokens: Int
-    private let runner: ModelRunner
+    let runner: ModelRunner
     /// Per request: the tokens whose K and V the draft's cache holds, positions 0….
     private var cached: [RequestID: [Int32]] = [:]
     /// Longest catch-up chunk per forward pass (a new request's whole prompt arrives at once).

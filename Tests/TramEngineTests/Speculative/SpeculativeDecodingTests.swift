@@ -195,6 +195,7 @@ struct SpeculativeVerificationTests {
             let base = EngineConfiguration(maxModelLen: 256, kvCacheMemory: 32 << 20, threads: 2)
             var spec = base
             spec.speculativeConfig = Self.ngram
+            spec.speculationPolicy = .free(maxTokens: 8)  // timing-independent step counts
             let plainCore = try EngineCore(model: model, configuration: base)
             let specCore = try EngineCore(model: model, configuration: spec)
             let plain = try run(plainCore, requests)
@@ -226,6 +227,7 @@ struct SpeculativeVerificationTests {
             var config = EngineConfiguration(maxModelLen: 128, maxNumBatchedTokens: 64, kvCacheMemory: 12 * bytesPerBlock, threads: 2)
             let plain = try run(EngineCore(model: model, configuration: config), requests)
             config.speculativeConfig = SpeculativeConfig(numSpeculativeTokens: 6, promptLookupMax: 4, promptLookupMin: 1, disableByBatchSize: 8)
+            config.speculationPolicy = .free(maxTokens: 8)  // timing-independent step counts
             let core = try EngineCore(model: model, configuration: config)
             let fast = try run(core, requests)
             #expect(core.stats.numPreemptions > 0)
@@ -242,6 +244,7 @@ struct SpeculativeVerificationTests {
             let prompt = prompts(model)[1]
             var config = EngineConfiguration(maxModelLen: 256, kvCacheMemory: 32 << 20, threads: 2)
             config.speculativeConfig = SpeculativeConfig(numSpeculativeTokens: 4, promptLookupMax: 3, promptLookupMin: 1, disableByBatchSize: 2)
+            config.speculationPolicy = .free(maxTokens: 8)  // timing-independent step counts
             let core = try EngineCore(model: model, configuration: config)
             _ = try run(core, (0..<3).map { ("r\($0)", EngineRequest(promptTokenIDs: prompt + [$0], parameters: greedy(8))) })
             // Three run together to the end (same length), so none ever proposes.
@@ -277,6 +280,7 @@ struct SpeculativeVerificationTests {
             let base = EngineConfiguration(maxModelLen: 256, kvCacheMemory: 32 << 20, threads: 2)
             var spec = base
             spec.speculativeConfig = draftConfig(4)
+            spec.speculationPolicy = .free(maxTokens: 8)  // timing-independent step counts
             let plainCore = try EngineCore(model: model, configuration: base)
             let plain = try engine.run(plainCore, greedyRequests)
             let core = try EngineCore(model: model, configuration: spec, draft: model)
@@ -317,6 +321,7 @@ struct SpeculativeVerificationTests {
             config.kvCacheDType = dtype
             let plain = try engine.run(EngineCore(model: model, configuration: config), requests)
             config.speculativeConfig = draftConfig(5)
+            config.speculationPolicy = .free(maxTokens: 8)  // timing-independent step counts
             let core = try EngineCore(model: model, configuration: config, draft: draft)
             #expect(core.kvSizing.numBlocks == 12, "the draft's K and V are charged to the same blocks")
             let fast = try engine.run(core, requests)
@@ -333,10 +338,65 @@ struct SpeculativeVerificationTests {
             let gemma = try ModelLoader.load(path: TestResources.aliasModelPath("gemma-3-270m"))
             var config = EngineConfiguration(maxModelLen: 256, kvCacheMemory: 32 << 20, threads: 2)
             config.speculativeConfig = draftConfig(3)
+            config.speculationPolicy = .free(maxTokens: 8)  // timing-independent step counts
             #expect { _ = try EngineCore(model: model, configuration: config, draft: gemma) } throws: { "\($0)".contains("vocabulary") }
             #expect { _ = try EngineCore(model: model, configuration: config) } throws: { "\($0)".contains("none was loaded") }
             config.speculativeConfig = SpeculativeEngineTests.ngram
+            config.speculationPolicy = .free(maxTokens: 8)  // timing-independent step counts
             #expect { _ = try EngineCore(model: model, configuration: config, draft: model) } throws: { "\($0)".contains("without a draft-model") }
+        }
+    }
+}
+
+/// Proposal lengths from verification costs and acceptance.
+struct SpeculationPolicyTests {
+    /// The 1.5B Q4_K on a 2-core AVX2 CPU (`tram bench verify`): rows cost nearly their count.
+    static let computeBound = SpeculationPolicy(verifyCost: [1, 1.34, 1.84, 2.30, 3.09, 3.51])
+
+    @Test func longerProposalsOnlyWhereRowsAreCheap() {
+        let free = SpeculationPolicy.free(maxTokens: 5)
+        #expect(free.proposalLength(acceptance: 0.3, limit: 5) == 5)
+        #expect(free.proposalLength(acceptance: 0.9, limit: 3) == 3, "the limit caps it")
+        // Compute-bound: at full acceptance 4 rows (3 proposals) give the most tokens per step
+        // time (4 / 2.30 against 6 / 3.51); at α = 0.5 one proposal barely pays; at 0.3 none.
+        let p = Self.computeBound
+        #expect(p.proposalLength(acceptance: 1, limit: 5) == 3)
+        #expect(p.proposalLength(acceptance: 0.5, limit: 5) == 1)
+        #expect(p.proposalLength(acceptance: 0.3, limit: 5) == 0)
+        #expect(p.proposalLength(acceptance: 1, limit: 0) == 0)
+        // Drafting costs count too: a draft step at 0.4× one target row makes proposals dearer.
+        var withDraft = p
+        withDraft.draftCost = 0.4
+        #expect(withDraft.proposalLength(acceptance: 0.6, limit: 5) == 0)
+        #expect(withDraft.proposalLength(acceptance: 1, limit: 5) >= 1)
+    }
+
+    /// Rejections lower a request's rate, acceptances raise it, idling returns it to the prior.
+    @Test func acceptanceFollowsRecentProposals() {
+        var a = AcceptanceEstimate()
+        #expect(abs(a.rate - 2.0 / 3.0) < 1e-12)
+        for _ in 0..<4 { a.record(accepted: 0, proposed: 3) }
+        #expect(a.rate < 0.4)
+        let low = a.rate
+        for _ in 0..<30 { a.idle() }
+        #expect(a.rate > low && abs(a.rate - 2.0 / 3.0) < 0.02)
+        for _ in 0..<6 { a.record(accepted: 5, proposed: 5) }
+        #expect(a.rate > 0.9)
+    }
+
+    /// Measured at start-up when not given: one cost per row count up to k + 1, starting at 1
+    /// and never falling; a draft's step cost is measured beside it.
+    @Test func costsAreMeasuredAtStartUp() throws {
+        try ModelTestLock.run {
+            let model = try SequenceGeneratorTests.model.get()
+            var config = EngineConfiguration(maxModelLen: 256, kvCacheMemory: 32 << 20, threads: 2)
+            config.speculativeConfig = SpeculativeConfig(method: .draftModel("draft"), numSpeculativeTokens: 3)
+            let core = try EngineCore(model: model, configuration: config, draft: model)
+            let policy = try #require(core.speculationPolicy)
+            #expect(policy.verifyCost.count == 4 && policy.verifyCost[0] == 1)
+            #expect(zip(policy.verifyCost, policy.verifyCost.dropFirst()).allSatisfy { $0 <= $1 })
+            #expect(policy.draftCost > 0)
+            #expect(core.kvSizing.numBlocks == core.scheduler.kvCache.pool.numFreeBlocks, "measuring holds no blocks")
         }
     }
 }
