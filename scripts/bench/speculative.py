@@ -18,7 +18,11 @@ Configurations (each a server started fresh per run; runs alternate between serv
   llama-ngram        its n-gram speculation (--spec-type ngram-simple)
   llama-draft        the 0.5B as its draft model (--model-draft, --draft-max 4), when --draft is given
 
-Also checks that Tram's greedy outputs are the same text with and without speculation.
+Also checks that Tram's greedy outputs are the same text with and without speculation, and
+records what verification costs on the machine (`tram bench verify`: k query rows against one).
+Acceptance comes from each Tram server's /metrics after its run and from llama-server's log.
+Every file (results, logs, metrics, verify.txt, settings.json) stays in --results;
+`--results DIR --from-results` rewrites the section from them.
 With `--load 32` it adds the 32-client check of adaptivity: random 128-token prompts, 64 output
 tokens, Tram with and without the n-gram config (below disable_by_batch_size nothing is proposed).
 """
@@ -28,6 +32,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare import Server, cpu_model, kernel_isa, median_and_spread, ROOT  # noqa: E402
@@ -46,14 +51,48 @@ def decode_speed(result):
     return tokens / seconds
 
 
-def acceptance(metrics_text):
-    """(drafts, draft tokens, accepted tokens) from a Tram /metrics page."""
-    values = {}
-    for line in metrics_text.splitlines():
-        for name in ("num_drafts", "num_draft_tokens", "num_accepted_tokens"):
-            if line.startswith(f"tram:spec_decode_{name}_total"):
-                values[name] = values.get(name, 0) + float(line.split()[-1])
-    return values.get("num_drafts", 0), values.get("num_draft_tokens", 0), values.get("num_accepted_tokens", 0)
+def tram_acceptance(log_path):
+    """(accepted, drafted, drafts): from the /metrics page saved beside the log after the run
+    (tram:spec_decode_* counters), else summed over the log's periodic 'SpecDecoding: Accepted: a
+    tokens, Drafted: d tokens, …, Mean acceptance length: L' lines; None when there are none."""
+    metrics = log_path[:-len(".log")] + ".metrics"
+    if os.path.exists(metrics):
+        values = {}
+        with open(metrics, errors="replace") as f:
+            for line in f:
+                for key in ("num_drafts", "num_draft_tokens", "num_accepted_tokens"):
+                    if line.startswith(f"tram:spec_decode_{key}_total"):
+                        values[key] = values.get(key, 0) + int(float(line.split()[-1]))
+        if values.get("num_draft_tokens"):
+            return values["num_accepted_tokens"], values["num_draft_tokens"], values["num_drafts"]
+        return None
+    accepted = drafted = drafts = 0
+    if not os.path.exists(log_path):
+        return None
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            if "SpecDecoding: Accepted:" not in line:
+                continue
+            try:
+                a = int(line.split("Accepted: ")[1].split()[0])
+                d = int(line.split("Drafted: ")[1].split()[0])
+                mean = float(line.split("Mean acceptance length: ")[1].split()[0].rstrip(","))
+            except (IndexError, ValueError):
+                continue
+            accepted, drafted = accepted + a, drafted + d
+            drafts += round(a / (mean - 1)) if mean > 1 else 0
+    return (accepted, drafted, drafts) if drafted else None
+
+
+def tram_policy(log_path):
+    """The 'verifying r rows costs …' table tram serve logs at start-up."""
+    if not os.path.exists(log_path):
+        return None
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            if "speculative decoding: verifying" in line:
+                return line.split("speculative decoding: ", 1)[1].strip()
+    return None
 
 
 def llama_acceptance(log_path):
@@ -69,7 +108,7 @@ def llama_acceptance(log_path):
                     drafted += int(inside.split("/")[1].split("generated")[0])
                 except (IndexError, ValueError):
                     pass
-    return (accepted, drafted) if drafted else None
+    return (accepted, drafted, 0) if drafted else None
 
 
 def main():
@@ -87,7 +126,10 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated configurations to run (default: all)")
     parser.add_argument("--out", default=os.path.join(ROOT, "BENCHMARKS.md"))
     parser.add_argument("--results", default=None)
+    parser.add_argument("--from-results", action="store_true", help="only rewrite the section from --results' files")
     args = parser.parse_args()
+    if args.from_results and not args.results:
+        sys.exit("--from-results needs --results DIR")
     results_dir = args.results or tempfile.mkdtemp(prefix="tram-spec-")
     os.makedirs(results_dir, exist_ok=True)
     threads = str(os.cpu_count() or 2)
@@ -124,25 +166,50 @@ def main():
         with open(path) as f:
             return json.load(f)
 
-    runs, accepted, texts, load_runs = {}, {}, {}, {}
-    for run in range(args.runs):
-        for name, argv in servers.items():
-            with Server(f"{name}-{run}", argv, results_dir) as server:
-                print(f"run {run + 1}/{args.runs}: {name}", file=sys.stderr, flush=True)
-                result = bench(server.url, os.path.join(results_dir, f"{name}__{run}.json"), 0)
-                runs.setdefault(name, []).append(decode_speed(result))
-                texts.setdefault(name, []).append(result.get("generated_texts"))
-                if name.startswith("tram"):
-                    import urllib.request
-                    with urllib.request.urlopen(server.url + "/metrics") as r:
-                        accepted.setdefault(name, []).append(acceptance(r.read().decode()))
-                if args.load and name in ("tram", "tram-ngram"):
-                    result = bench(server.url, os.path.join(results_dir, f"{name}__load{args.load}__{run}.json"), args.load)
-                    load_runs.setdefault(name, []).append(result["output_throughput"])
-        for name in servers:
-            if name.startswith("llama-") and name != "llama-server":
-                rate = llama_acceptance(os.path.join(results_dir, f"{name}-{run}.log"))
-                accepted.setdefault(name, []).append(rate)
+    if not args.from_results:
+        # What verification costs here, before the servers (`tram bench verify`: k query rows ÷ 1).
+        with open(os.path.join(results_dir, "verify.txt"), "w") as f:
+            subprocess.run([args.tram, "bench", "verify", args.model, "--context", "512", "--max-tokens", "8",
+                            "--iterations", "9"], check=True, stdout=f, stderr=subprocess.DEVNULL)
+        for run in range(args.runs):
+            for name, argv in servers.items():
+                with Server(f"{name}-{run}", argv, results_dir) as server:
+                    print(f"run {run + 1}/{args.runs}: {name}", file=sys.stderr, flush=True)
+                    bench(server.url, os.path.join(results_dir, f"{name}__{run}.json"), 0)
+                    if name.startswith("tram"):
+                        with urllib.request.urlopen(server.url + "/metrics") as r, \
+                             open(os.path.join(results_dir, f"{name}-{run}.metrics"), "wb") as f:
+                            f.write(r.read())
+                    if args.load and name in ("tram", "tram-ngram"):
+                        bench(server.url, os.path.join(results_dir, f"{name}__load{args.load}__{run}.json"), args.load)
+        with open(os.path.join(results_dir, "settings.json"), "w") as f:
+            json.dump({"spec": spec, "draft": args.draft, "draft_k": args.draft_k, "model": args.model,
+                       "load": args.load, "servers": list(servers)}, f)
+    with open(os.path.join(results_dir, "settings.json")) as f:
+        settings = json.load(f)
+    spec, args.model, args.load = settings["spec"], settings["model"], settings["load"]
+    args.draft, args.draft_k = settings["draft"], settings["draft_k"]
+    runs, accepted, texts, load_runs, policies = {}, {}, {}, {}, {}
+    for name in settings["servers"]:
+        for run in range(args.runs):
+            path = os.path.join(results_dir, f"{name}__{run}.json")
+            if not os.path.exists(path):
+                continue
+            with open(path) as f:
+                result = json.load(f)
+            runs.setdefault(name, []).append(decode_speed(result))
+            texts.setdefault(name, []).append(result.get("generated_texts"))
+            log = os.path.join(results_dir, f"{name}-{run}.log")
+            counts = tram_acceptance(log) if name.startswith("tram") else llama_acceptance(log)
+            if counts:
+                accepted.setdefault(name, []).append(counts)
+            if name.startswith("tram"):
+                policies.setdefault(name, tram_policy(log))
+            load = os.path.join(results_dir, f"{name}__load{args.load}__{run}.json")
+            if os.path.exists(load):
+                with open(load) as f:
+                    load_runs.setdefault(name, []).append(json.load(f)["output_throughput"])
+    args.runs = max((len(v) for v in runs.values()), default=0)
 
     lines = [BEGIN, "## Speculative decoding", "",
              f"CPU: {cpu_model()}, {os.cpu_count()} cores; Tram kernels: {kernel_isa()}. "
@@ -159,14 +226,14 @@ def main():
     for name, values in runs.items():
         med, low, high = median_and_spread(values)
         note = ""
-        if name in accepted and name.startswith("tram"):
-            drafts, drafted, ok = accepted[name][-1]
-            if drafted:
-                note = f"{100 * ok / drafted:.0f}% of {drafted:.0f} drafted; mean accepted length {1 + ok / drafts:.2f}"
-        elif name in accepted and any(r is not None for r in accepted[name]):
-            ok = sum(r[0] for r in accepted[name] if r)
-            drafted = sum(r[1] for r in accepted[name] if r)
-            note = f"{100 * ok / drafted:.0f}% of {drafted} drafted (its log, all runs)"
+        if name in accepted:
+            ok = sum(r[0] for r in accepted[name])
+            drafted = sum(r[1] for r in accepted[name])
+            drafts = sum(r[2] for r in accepted[name])
+            note = f"{100 * ok / drafted:.0f}% of {drafted} drafted tokens" + (
+                f", mean accepted length {1 + ok / drafts:.2f}" if drafts else "") + " (server logs, all runs)"
+        elif name.startswith("tram-") and policies.get(name):
+            note = "proposed nothing: at the verification and draft costs measured at start-up (below) no proposal pays"
         r_llama = f"{med / base_llama:.2f}×" if base_llama else "–"
         r_tram = f"{med / base_tram:.2f}×" if base_tram and name.startswith("tram") else "–"
         lines.append(f"| {name} | {med:.1f} ({low:.1f}–{high:.1f}) | {r_llama} | {r_tram} | {note} |")
@@ -179,6 +246,14 @@ def main():
         off, on = median_and_spread(load_runs["tram"])[0], median_and_spread(load_runs["tram-ngram"])[0]
         lines += ["", f"{args.load} clients (random 128-token prompts, 64 output tokens): output {off:.1f} tok/s without "
                       f"speculation, {on:.1f} with the n-gram config ({on / off:.3f}×; medians of {args.runs})."]
+    verify = os.path.join(results_dir, "verify.txt")
+    if os.path.exists(verify):
+        table = [l for l in open(verify).read().splitlines() if l.strip()]
+        lines += ["", "What verification costs here (`tram bench verify`, one sequence after 512 tokens: a forward pass of",
+                  "k query rows, logits for each, against a 1-token decode step):", "", "```"] + table + ["```"]
+    for name, policy in policies.items():
+        if policy:
+            lines += ["", f"`{name}` measured at start-up: {policy}."]
     lines.append(END)
     section = "\n".join(lines) + "\n"
     print(section)
