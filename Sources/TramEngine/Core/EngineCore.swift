@@ -90,7 +90,7 @@ public final class EngineCore: EngineCoreProtocol {
         if let problem = speculative?.problem { throw .invalidConfiguration("--speculative-config: \(problem)") }
         switch (speculative?.method, draft) {
         case (.draftModel?, nil): throw .invalidConfiguration("--speculative-config names a draft model, but none was loaded")
-        case (.draftModel?, let draft?): try Self.checkDraft(draft, for: model)
+        case (.draftModel?, let draft?): try Self.checkDraft(draft, for: model, maxModelLen: maxLen)
         case (_, _?): throw .invalidConfiguration("a draft model was given without a draft-model --speculative-config")
         default: break
         }
@@ -119,8 +119,7 @@ public final class EngineCore: EngineCoreProtocol {
                              context: kernels)
         let dtype = kvSizing.dtype
         draftProposer = draft.map {
-            DraftModelProposer(model: $0.model, layout: layout, dtype: dtype, context: kernels,
-                               numSpeculativeTokens: speculative!.numSpeculativeTokens)
+            DraftModelProposer(model: $0.model, layout: layout, dtype: dtype, context: kernels)
         }
         seedCounter = configuration.seed ?? 0
         if let speculative {
@@ -138,7 +137,11 @@ public final class EngineCore: EngineCoreProtocol {
     /// A draft must score the target's tokens: the same number of logit rows and the same
     /// token for every id (vLLM compares vocabulary sizes; a tokenizer that merely has as many
     /// tokens in another order would propose nonsense, so ids are compared too).
-    static func checkDraft(_ draft: LoadedModel, for target: LoadedModel) throws(EngineError) {
+    /// It must also reach every position a request may: its forward pass refuses the others.
+    static func checkDraft(_ draft: LoadedModel, for target: LoadedModel, maxModelLen: Int) throws(EngineError) {
+        guard draft.model.maxPositions >= maxModelLen else {
+            throw .invalidConfiguration("the draft model \(draft.name) handles \(draft.model.maxPositions) positions, fewer than the max model length \(maxModelLen): lower --max-model-len")
+        }
         let (d, t) = (draft.model.vocabularySize, target.model.vocabularySize)
         guard d == t else {
             throw .invalidConfiguration("the draft model \(draft.name) has a vocabulary of \(d) tokens, the target \(target.name) \(t): they must be the same")

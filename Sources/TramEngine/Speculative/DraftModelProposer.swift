@@ -32,24 +32,22 @@ public import TramKernels
 /// good the draft is.
 package final class DraftModelProposer {
     package let model: any CausalLM
-    package let numSpeculativeTokens: Int
     let runner: ModelRunner
     /// Per request: the tokens whose K and V the draft's cache holds, positions 0….
     private var cached: [RequestID: [Int32]] = [:]
     /// Longest catch-up chunk per forward pass (a new request's whole prompt arrives at once).
     static let maxChunk = 512
 
-    package init(model: any CausalLM, layout: PagedKVLayout, dtype: KVCacheDType, context: KernelContext, numSpeculativeTokens: Int) {
+    package init(model: any CausalLM, layout: PagedKVLayout, dtype: KVCacheDType, context: KernelContext) {
         self.model = model
-        self.numSpeculativeTokens = numSpeculativeTokens
         let draftLayout = PagedKVLayout(numBlocks: layout.numBlocks, blockSize: layout.blockSize,
                                         numKVHeads: model.numKVHeads, headDim: model.headDim)
         runner = ModelRunner(model: model, cache: KVCache(numLayers: model.numLayers, layout: draftLayout, dtype: dtype), context: context)
     }
 
     /// One decoding request to propose for: its tokens (the last one is the newest, not yet in
-    /// the target's cache), block table (covering `tokens.count - 1 + limit` positions), and the
-    /// most tokens it may be proposed.
+    /// the target's cache), block table (covering `tokens.count - 1 + limit` positions), and how
+    /// many tokens to propose (at least 1; the engine has already capped it by k and the policy).
     package struct Job {
         package var id: RequestID
         package var tokens: ArraySlice<Int32>
@@ -57,7 +55,7 @@ package final class DraftModelProposer {
         package var limit: Int
     }
 
-    /// The draft's greedy continuations, `min(k, limit)` tokens per job, in job order.
+    /// The draft's greedy continuations, `limit` tokens per job, in job order.
     package func propose(_ jobs: [Job]) throws(EngineError) -> [[Int32]] {
         guard !jobs.isEmpty else { return [] }
         let blockSize = runner.cache.layout.blockSize
@@ -68,6 +66,7 @@ package final class DraftModelProposer {
         for (i, job) in jobs.enumerated() {
             // The newest token always reruns: its row's logits propose d1.
             starts[i] = min(starts[i], job.tokens.count - 1)
+            precondition(job.limit >= 1, "a job proposes at least one token")
             precondition(job.blockTable.count * blockSize >= job.tokens.count - 1 + job.limit, "draft lookahead slots missing")
         }
         var pending = Array(jobs.indices)
@@ -83,36 +82,34 @@ package final class DraftModelProposer {
                 if last { finishing.append(i) }
                 starts[i] = end
             }
-            try runner.execute(chunks) { logits throws(EngineError) in
-                let vocab = model.vocabularySize
-                for (row, i) in finishing.enumerated() {
-                    let token = Sampler.argmax(UnsafeBufferPointer(rebasing: logits[(row * vocab)..<((row + 1) * vocab)]))
-                    proposals[i].append(Int32(token))
-                }
-            }
+            try propose(chunks, into: &proposals, rows: finishing)
             pending = pending.filter { starts[$0] < jobs[$0].tokens.count }
         }
         // d2 … dk: one row per job that wants more, fed its previous proposal.
-        var active = jobs.indices.filter { min(numSpeculativeTokens, jobs[$0].limit) > 1 }
+        var active = jobs.indices.filter { jobs[$0].limit > 1 }
         while !active.isEmpty {
             let chunks = active.map { i in
                 ModelRunner.Chunk(tokens: [proposals[i].last!], start: jobs[i].tokens.count + proposals[i].count - 1,
                                   blockTable: jobs[i].blockTable, logitRows: [0])
             }
-            try runner.execute(chunks) { logits throws(EngineError) in
-                let vocab = model.vocabularySize
-                for (row, i) in active.enumerated() {
-                    let token = Sampler.argmax(UnsafeBufferPointer(rebasing: logits[(row * vocab)..<((row + 1) * vocab)]))
-                    proposals[i].append(Int32(token))
-                }
-            }
-            active = active.filter { proposals[$0].count < min(numSpeculativeTokens, jobs[$0].limit) }
+            try propose(chunks, into: &proposals, rows: active)
+            active = active.filter { proposals[$0].count < jobs[$0].limit }
         }
         // The cache now holds the request's tokens and every proposal but the last.
         for (i, job) in jobs.enumerated() {
             cached[job.id] = Array(job.tokens) + proposals[i].dropLast()
         }
         return proposals
+    }
+
+    /// Runs `chunks` and appends the argmax of logits row r to `proposals[rows[r]]`.
+    private func propose(_ chunks: [ModelRunner.Chunk], into proposals: inout [[Int32]], rows: [Int]) throws(EngineError) {
+        let vocab = model.vocabularySize
+        try runner.execute(chunks) { logits throws(EngineError) in
+            for (row, i) in rows.enumerated() {
+                proposals[i].append(Int32(Sampler.argmax(UnsafeBufferPointer(rebasing: logits[(row * vocab)..<((row + 1) * vocab)]))))
+            }
+        }
     }
 
     /// Drops what the draft cached for a request: it was preempted (its blocks went back to the

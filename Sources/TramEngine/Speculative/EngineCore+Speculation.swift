@@ -9,7 +9,7 @@ extension EngineCore {
             draft.retain { self.scheduler.requests[$0] != nil }
         }
         if acceptance.count > scheduler.running.count { acceptance = acceptance.filter { scheduler.requests[$0.key] != nil } }
-        let policy = speculationPolicy ?? .free(maxTokens: config.numSpeculativeTokens)
+        let policy = speculationPolicy!  // set at start-up whenever there is a speculative config
         let running = scheduler.running
         guard !running.isEmpty, running.count <= config.disableByBatchSize else { return }
         var jobs: [DraftModelProposer.Job] = []

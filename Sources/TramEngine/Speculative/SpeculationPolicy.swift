@@ -74,7 +74,7 @@ public struct SpeculationPolicy: Sendable, Equatable {
         }
         let one = try time(target, rows: 1)
         var costs = [1.0]
-        for rows in 2...max(2, maxRows) where rows <= maxRows {
+        for rows in stride(from: 2, through: maxRows, by: 1) {
             // Never below the previous count's cost: more rows cannot be cheaper, only noisier.
             costs.append(max(costs.last!, try time(target, rows: rows) / one))
         }

@@ -340,6 +340,11 @@ struct SpeculativeVerificationTests {
             config.speculativeConfig = draftConfig(3)
             config.speculationPolicy = .free(maxTokens: 8)  // timing-independent step counts
             #expect { _ = try EngineCore(model: model, configuration: config, draft: gemma) } throws: { "\($0)".contains("vocabulary") }
+            // SmolLM2 reaches 8192 positions: too few to draft for Gemma 3 at its full length.
+            var long = config
+            long.maxModelLen = gemma.model.maxPositions
+            #expect(model.model.maxPositions < gemma.model.maxPositions)
+            #expect { _ = try EngineCore(model: gemma, configuration: long, draft: model) } throws: { "\($0)".contains("positions, fewer than") }
             #expect { _ = try EngineCore(model: model, configuration: config) } throws: { "\($0)".contains("none was loaded") }
             config.speculativeConfig = SpeculativeEngineTests.ngram
             config.speculationPolicy = .free(maxTokens: 8)  // timing-independent step counts
