@@ -50,6 +50,9 @@ let package = Package(
         .target(name: "TramTokenizer", dependencies: ["TramJSON"], swiftSettings: upcoming),
         .target(name: "TramTemplate", dependencies: ["TramJSON"], swiftSettings: upcoming),
         .target(name: "TramChat", dependencies: ["TramTemplate"], swiftSettings: upcoming),
+        // Structured outputs' grammar engine (no I/O): byte-level grammars from EBNF, regexes and
+        // JSON schemas, matched over a token trie (work in progress: issue 15).
+        .target(name: "TramGrammar", swiftSettings: upcoming),
         // Request bodies (HTTP, `tram generate --input` lines) → engine requests: the input
         // processor's room.
         .target(name: "TramInput", dependencies: ["TramEngine", "TramModels", "TramChat", "TramTemplate", "TramTokenizer"], swiftSettings: upcoming),
