@@ -1,6 +1,6 @@
 /// A set of bytes (256 bits): the terminal of every grammar rule. Grammars are matched byte by
 /// byte over UTF-8, so a character class such as `[a-zé]` becomes alternatives of byte-set
-/// sequences (`UTF8Ranges`), and a literal string a sequence of one-byte sets.
+/// sequences (`ScalarSet`), and a literal string a sequence of one-byte sets.
 public struct ByteSet: Hashable, Sendable {
     var words: (UInt64, UInt64, UInt64, UInt64)
 
@@ -14,7 +14,7 @@ public struct ByteSet: Hashable, Sendable {
     /// The bytes `lower...upper`.
     public init(_ range: ClosedRange<UInt8>) {
         self.init()
-        for b in range { insert(b) }
+        insert(contentsOf: range)
     }
 
     public static let all: ByteSet = {

@@ -299,27 +299,18 @@ def walk(compiled, reader: MaskReader, token_bytes: list[bytes], stop: int, rng:
 
 # ---------------------------------------------------------------------------------------------
 
+def _members(obj, skip, indent):
+    """One line per member of `obj` except `skip`, each ending in a comma (`skip` follows)."""
+    return [f"{indent}{json.dumps(k)}: {json.dumps(v, separators=(',', ':'))}," for k, v in obj.items() if k != skip]
+
+
 def dump(obj, path):
     """JSON with one step per line (readable diffs, compact enough)."""
-    lines = ["{"]
-    head = {k: v for k, v in obj.items() if k != "cases"}
-    for k, v in head.items():
-        lines.append(f" {json.dumps(k)}: {json.dumps(v, separators=(',', ':'))},")
-    lines.append(' "cases": [')
+    lines = ["{", *_members(obj, "cases", " "), ' "cases": [']
     for ci, case in enumerate(obj["cases"]):
-        lines.append("  {")
-        for k, v in case.items():
-            if k == "walks":
-                continue
-            lines.append(f"   {json.dumps(k)}: {json.dumps(v, separators=(',', ':'))},")
-        lines.append('   "walks": [')
+        lines += ["  {", *_members(case, "walks", "   "), '   "walks": [']
         for wi, w in enumerate(case["walks"]):
-            lines.append("    {")
-            for k, v in w.items():
-                if k == "steps":
-                    continue
-                lines.append(f"     {json.dumps(k)}: {json.dumps(v, separators=(',', ':'))},")
-            lines.append('     "steps": [')
+            lines += ["    {", *_members(w, "steps", "     "), '     "steps": [']
             for si, s in enumerate(w["steps"]):
                 comma = "," if si + 1 < len(w["steps"]) else ""
                 lines.append("      " + json.dumps(s, separators=(",", ":")) + comma)
