@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "TramChat", dependencies: ["TramTemplate"], swiftSettings: upcoming),
         // Structured outputs' grammar engine (no I/O): byte-level grammars from EBNF, regexes and
         // JSON schemas, matched over a token trie (work in progress: issue 15).
-        .target(name: "TramGrammar", swiftSettings: upcoming),
+        .target(name: "TramGrammar", dependencies: ["TramTokenizer", "TramJSON"], swiftSettings: upcoming),
         // Request bodies (HTTP, `tram generate --input` lines) → engine requests: the input
         // processor's room.
         .target(name: "TramInput", dependencies: ["TramEngine", "TramModels", "TramChat", "TramTemplate", "TramTokenizer"], swiftSettings: upcoming),
@@ -131,8 +131,9 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "TramGrammarTests", dependencies: ["TramGrammar", "TramModels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramChatTests", dependencies: ["TramChat", "TramTestSupport"], swiftSettings: upcoming),
-        .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer"], swiftSettings: upcoming),
+        .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer", "TramJSON"], swiftSettings: upcoming),
         .testTarget(
             name: "TramModelsTests",
             dependencies: ["TramModels", "TramEngine", "TramKernels", "TramFormats", "TramTokenizer", "TramTestSupport"],

@@ -133,3 +133,14 @@ extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
+
+extension Grammar {
+    /// Exactly one of `options`, as vLLM's `choice` structured output (the text itself, no
+    /// quotes around it).
+    public static func choices(_ options: [String]) throws -> Grammar {
+        guard !options.isEmpty else { throw GrammarError.schema("choice must list at least one string", path: "") }
+        var grammar = Grammar()
+        grammar.define("root", .choice(options.map { .literal($0) }))
+        return grammar
+    }
+}

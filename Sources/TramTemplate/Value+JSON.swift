@@ -1,3 +1,5 @@
+import TramJSON
+
 /// `tojson` as Hugging Face defines it: Python's
 /// `json.dumps(x, ensure_ascii=False, indent=indent)`. Without an indent the separators are
 /// `", "` and `": "`; with one, items end lines and `","` loses its space. Keys keep their order.
@@ -54,24 +56,6 @@ extension Value {
 
     /// Python's `json` string escaping with `ensure_ascii=False`.
     static func writeJSONString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u" + hex(scalar.value, width: 4)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        JSONWriter.writeString(s, into: &out)
     }
 }

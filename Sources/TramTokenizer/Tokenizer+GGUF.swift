@@ -107,7 +107,8 @@ extension Tokenizer {
             tokens: gguf.tokens, addedTokens: addedTokens,
             prefixIDs: addBOS ? bos.map { [$0] } ?? [] : [],
             suffixIDs: addEOS ? eos.map { [$0] } ?? [] : [],
-            bosTokenID: bos, eosTokenID: eos)
+            bosTokenID: bos, eosTokenID: eos,
+            unusedIDs: types.indices.filter { types[$0] == GGUFTokenType.unused })
     }
 
     /// "Ġ t" → ("Ġ", "t"): split at the first space after the first character, as llama.cpp

@@ -26,6 +26,7 @@ public final class Tokenizer: Sendable {
 
     public let bosTokenID: Int?
     public let eosTokenID: Int?
+    let unused: Set<Int>
 
     /// Everything a loader decides; the initializer only assembles it.
     struct Parts {
@@ -39,6 +40,8 @@ public final class Tokenizer: Sendable {
         var suffixIDs: [Int]
         var bosTokenID: Int?
         var eosTokenID: Int?
+        /// Ids a GGUF marks unused (padding rows such as Qwen2.5's `[PAD151665]`…).
+        var unusedIDs: [Int] = []
     }
 
     init(parts: Parts) {
@@ -59,6 +62,7 @@ public final class Tokenizer: Sendable {
         suffixIDs = parts.suffixIDs
         bosTokenID = parts.bosTokenID
         eosTokenID = parts.eosTokenID
+        unused = Set(parts.unusedIDs)
     }
 
     /// The id of the added (special or user-defined) token whose text is exactly `text`.
@@ -164,6 +168,12 @@ public final class Tokenizer: Sendable {
     /// outside the vocabulary.
     public func isSpecial(_ id: Int) -> Bool {
         id >= 0 && id < table.special.count && table.special[id]
+    }
+
+    /// Whether the vocabulary marks `id` unused: a padding row no model is trained to output
+    /// (Qwen2.5's GGUF pads 151,665 tokens to 151,936 with `[PAD151665]`…).
+    public func isUnused(_ id: Int) -> Bool {
+        unused.contains(id)
     }
 
     /// A decoder for streaming output one token at a time; see `StreamingDecoder`.
