@@ -55,11 +55,11 @@ let package = Package(
         .target(name: "TramGrammar", dependencies: ["TramTokenizer", "TramJSON"], swiftSettings: upcoming),
         // Request bodies (HTTP, `tram generate --input` lines) → engine requests: the input
         // processor's room.
-        .target(name: "TramInput", dependencies: ["TramEngine", "TramModels", "TramChat", "TramTemplate", "TramTokenizer"], swiftSettings: upcoming),
+        .target(name: "TramInput", dependencies: ["TramEngine", "TramModels", "TramChat", "TramTemplate", "TramTokenizer", "TramGrammar", "TramJSON"], swiftSettings: upcoming),
         .target(
             name: "TramServer",
             dependencies: [
-                "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat",
+                "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat", "TramGrammar",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "tram",
             dependencies: [
-                "TramBench", "TramServer", "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels", "TramRandom",
+                "TramBench", "TramServer", "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels", "TramRandom", "TramGrammar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -4,15 +4,7 @@ public import TramJSON
 /// `"`, `\` and control characters escaped, other characters as UTF-8.
 enum JSONText {
     static func serialize(_ value: JSONValue) -> String {
-        switch value {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .integer(let i): return String(i)
-        case .number(let d): return d.isFinite ? "\(d)" : "null"
-        case .string(let s): return quote(s)
-        case .array(let items): return "[" + items.map(serialize).joined(separator: ",") + "]"
-        case .object(let members): return "{" + members.map { quote($0.key) + ":" + serialize($0.value) }.joined(separator: ",") + "}"
-        }
+        JSONWriter.serialize(value)
     }
 
     static func quote(_ s: String) -> String {
@@ -184,6 +176,62 @@ enum IntegerRange {
         if !hiRestMax {
             alternatives.append(.sequence([.bytes([hi[0]]), sameLength([UInt8](repeating: UInt8(ascii: "0"), count: rest), Array(hi.dropFirst()))]))
         }
+        return alternatives.count == 1 ? alternatives[0] : .choice(alternatives)
+    }
+}
+
+/// JSON numbers in a range with integer bounds (each inclusive or exclusive, or absent), written
+/// without an exponent: an integer part, then an optional fraction. Every number the grammar
+/// allows is in the range; numbers in the range written with an exponent are not allowed (the
+/// model writes `1500`, not `1.5e3`).
+enum NumberRange {
+    struct Bound {
+        var value: Int
+        var inclusive: Bool
+    }
+
+    static let digits = Grammar.Expr.plus(IntegerRange.digit)
+    /// Any fraction, or none.
+    static let anyFraction = Grammar.Expr.optional(.sequence([.literal("."), digits]))
+    /// A fraction of zeros only, or none (the integer exactly).
+    static let zeroFraction = Grammar.Expr.optional(.sequence([.literal("."), .plus(.literal("0"))]))
+    /// A fraction with a nonzero digit (strictly above the integer).
+    static let nonzeroFraction = Grammar.Expr.sequence([
+        .literal("."), .star(IntegerRange.digit), .byteSet(ByteSet(UInt8(ascii: "1")...UInt8(ascii: "9"))), .star(IntegerRange.digit),
+    ])
+
+    static func expr(lower: Bound?, upper: Bound?) -> Grammar.Expr? {
+        var alternatives: [Grammar.Expr] = []
+        // Non-negative values: magnitudes in [max(lower, 0), upper].
+        if upper.map({ $0.value > 0 || ($0.value == 0 && $0.inclusive) }) ?? true {
+            let low = lower.map { $0.value >= 0 ? $0 : Bound(value: 0, inclusive: true) } ?? Bound(value: 0, inclusive: true)
+            if let e = magnitudes(low, upper) { alternatives.append(e) }
+        }
+        // Negative values: "-" and magnitudes in (0 or -upper, -lower].
+        if lower.map({ $0.value < 0 }) ?? true {
+            let low = upper.map { $0.value < 0 ? Bound(value: -$0.value, inclusive: $0.inclusive) : Bound(value: 0, inclusive: false) }
+                ?? Bound(value: 0, inclusive: false)
+            let high = lower.map { Bound(value: -$0.value, inclusive: $0.inclusive) }
+            if let e = magnitudes(low, high) { alternatives.append(.sequence([.literal("-"), e])) }
+        }
+        if alternatives.isEmpty { return nil }
+        return alternatives.count == 1 ? alternatives[0] : .choice(alternatives)
+    }
+
+    /// Unsigned decimals m with low ≤ m ≤ high (each end inclusive or not; high nil: none).
+    private static func magnitudes(_ low: Bound, _ high: Bound?) -> Grammar.Expr? {
+        let c = low.value
+        var alternatives: [Grammar.Expr] = []
+        if let high {
+            let d = high.value
+            if d < c { return nil }
+            if c == d { return low.inclusive && high.inclusive ? .sequence([.literal(String(c)), zeroFraction]) : nil }
+            if c + 1 <= d - 1 { alternatives.append(.sequence([IntegerRange.natural(from: c + 1, to: d - 1), anyFraction])) }
+            if high.inclusive { alternatives.append(.sequence([.literal(String(d)), zeroFraction])) }
+        } else {
+            alternatives.append(.sequence([IntegerRange.natural(from: c + 1, to: nil), anyFraction]))
+        }
+        alternatives.append(.sequence([.literal(String(c)), low.inclusive ? anyFraction : nonzeroFraction]))
         return alternatives.count == 1 ? alternatives[0] : .choice(alternatives)
     }
 }

@@ -108,10 +108,16 @@ public struct JSONSchemaCompiler {
 
     // MARK: Schemas
 
-    private static let annotations: Set<String> = [
-        "title", "description", "default", "examples", "$schema", "$id", "$comment", "readOnly", "writeOnly",
-        "deprecated", "$defs", "definitions", "contentMediaType", "contentEncoding", "discriminator", "strict",
+    /// Validation keywords of JSON Schema (drafts 4 to 2020-12) that Tram does not enforce: a
+    /// schema using one is refused, listing them. Every other keyword Tram does not handle is
+    /// an annotation (`title`, `description`, `default`, `examples`, `$schema`, `id`, vendor
+    /// extensions…), which the specification says validators ignore.
+    private static let unsupported: Set<String> = [
+        "not", "if", "then", "else", "dependencies", "dependentRequired", "dependentSchemas", "patternProperties",
+        "propertyNames", "unevaluatedProperties", "unevaluatedItems", "additionalItems", "uniqueItems", "contains",
+        "minContains", "maxContains", "multipleOf", "minProperties", "maxProperties", "$dynamicRef", "$recursiveRef",
     ]
+    /// The keywords Tram turns into grammar.
     private static let handled: Set<String> = [
         "type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "properties", "required", "additionalProperties",
         "items", "prefixItems", "minItems", "maxItems", "minLength", "maxLength", "pattern", "format", "minimum",
@@ -129,19 +135,19 @@ public struct JSONSchemaCompiler {
         default: throw GrammarError.schema("a schema must be an object or a boolean", path: path)
         }
         let members = schema.objectValue!
-        let unknown = members.map(\.key).filter { !Self.annotations.contains($0) && !Self.handled.contains($0) }
-        if !unknown.isEmpty { throw GrammarError.unsupportedKeywords(unknown, path: path) }
+        let refused = members.map(\.key).filter { Self.unsupported.contains($0) }
+        if !refused.isEmpty { throw GrammarError.unsupportedKeywords(refused, path: path) }
 
         if let ref = schema["$ref"] {
             guard let pointer = ref.stringValue else { throw GrammarError.schema("$ref must be a string", path: path) }
-            let others = members.map(\.key).filter { !Self.annotations.contains($0) && $0 != "$ref" }
+            let others = members.map(\.key).filter { Self.handled.contains($0) && $0 != "$ref" }
             if !others.isEmpty { throw GrammarError.unsupportedKeywords(others.map { "\($0) beside $ref" }, path: path) }
             return .rule(try refRule(pointer, path: path))
         }
         if let options = schema["anyOf"] ?? schema["oneOf"] {
             let key = schema["anyOf"] != nil ? "anyOf" : "oneOf"
             guard let list = options.arrayValue, !list.isEmpty else { throw GrammarError.schema("\(key) must be a non-empty array", path: path) }
-            let base = JSONValue.object(members.filter { $0.key != key && !Self.annotations.contains($0.key) })
+            let base = JSONValue.object(members.filter { $0.key != key && Self.handled.contains($0.key) })
             var alternatives: [Grammar.Expr] = []
             for (i, option) in list.enumerated() {
                 let merged = base.objectValue!.isEmpty ? option : try Self.merge(base, option, path: path)
@@ -224,7 +230,7 @@ public struct JSONSchemaCompiler {
                 }
                 out[i].value = .object(props)
             default:
-                if annotations.contains(key) { continue }
+                if !handled.contains(key) { continue }
                 guard JSONText.serialize(out[i].value) == JSONText.serialize(v) else {
                     throw GrammarError.unsupportedKeywords(["allOf with differing '\(key)'"], path: path)
                 }
@@ -331,6 +337,12 @@ public struct JSONSchemaCompiler {
         switch schema["items"] {
         case nil: item = prefix.isEmpty ? .rule(anyValueRule()) : nil
         case .bool(false)?: item = nil
+        case .array(let tuple)?:
+            // Draft 4's tuple form: `items` as a list is `prefixItems`, `additionalItems` absent.
+            var copy = schema.objectValue!.filter { $0.key != "items" }
+            copy.append(("prefixItems", .array(tuple)))
+            copy.append(("items", .bool(false)))
+            return try array(.object(copy), path: path)
         case let s?: item = named(try value(s, path: "\(path)/items"), "item")
         }
         if let upper, upper < lower { throw GrammarError.schema("maxItems is below minItems", path: path) }
@@ -385,9 +397,9 @@ public struct JSONSchemaCompiler {
         if let format = schema["format"] {
             guard let name = format.stringValue else { throw GrammarError.schema("format must be a string", path: path) }
             if lower != nil || upper != nil { throw GrammarError.unsupportedKeywords(["format with minLength/maxLength"], path: path) }
-            guard let regex = JSONFormats.regex[name] else {
-                throw GrammarError.unsupportedKeywords(["format '\(name)' (supported: \(JSONFormats.regex.keys.sorted().joined(separator: ", ")))"], path: path)
-            }
+            // Formats Tram has no grammar for stay annotations, as the specification allows
+            // (2019-09 on: `format` asserts nothing unless a validator opts in).
+            guard let regex = JSONFormats.regex[name] else { return .rule(stringRule()) }
             return .sequence([.literal("\""), try RegexCompiler.expression(regex, jsonString: true), .literal("\"")])
         }
         if lower == nil && upper == nil { return .rule(stringRule()) }
@@ -409,13 +421,17 @@ public struct JSONSchemaCompiler {
     private mutating func integer(_ schema: JSONValue, path: String) throws -> Grammar.Expr {
         var lower: Int?, upper: Int?
         func bound(_ key: String) throws -> Double? {
-            guard let v = schema[key] else { return nil }
+            guard let v = schema[key], v.boolValue == nil else { return nil }
             guard let d = v.doubleValue, d.isFinite, abs(d) < 1e15 else { throw GrammarError.schema("\(key) must be a number", path: path) }
             return d
         }
-        if let m = try bound("minimum") { lower = Int(m.rounded(.up)) }
+        if let m = try bound("minimum") {
+            lower = schema["exclusiveMinimum"]?.boolValue == true ? Int(m.rounded(.down)) + 1 : Int(m.rounded(.up))
+        }
+        if let m = try bound("maximum") {
+            upper = schema["exclusiveMaximum"]?.boolValue == true ? Int(m.rounded(.up)) - 1 : Int(m.rounded(.down))
+        }
         if let m = try bound("exclusiveMinimum") { lower = max(lower ?? Int.min, Int(m.rounded(.down)) + 1) }
-        if let m = try bound("maximum") { upper = Int(m.rounded(.down)) }
         if let m = try bound("exclusiveMaximum") { upper = min(upper ?? Int.max, Int(m.rounded(.up)) - 1) }
         if lower == nil && upper == nil {
             return .rule(sharedRule("json_integer") { _ in IntegerRange.expr(lower: nil, upper: nil) })
@@ -425,9 +441,22 @@ public struct JSONSchemaCompiler {
     }
 
     private mutating func number(_ schema: JSONValue, path: String) throws -> Grammar.Expr {
-        let bounds = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"].filter { schema[$0] != nil }
-        if !bounds.isEmpty { throw GrammarError.unsupportedKeywords(bounds.map { "\($0) on a number (allowed on integers)" }, path: path) }
-        return .rule(numberRule())
+        var lower: NumberRange.Bound?, upper: NumberRange.Bound?
+        func bound(_ key: String, inclusive: Bool) throws -> NumberRange.Bound? {
+            guard let v = schema[key], v.boolValue == nil else { return nil }
+            guard let d = v.doubleValue, d.isFinite else { throw GrammarError.schema("\(key) must be a number", path: path) }
+            guard d.rounded() == d, abs(d) < 1e15 else {
+                throw GrammarError.unsupportedKeywords(["\(key) \(d) on a number (Tram enforces integer bounds on numbers)"], path: path)
+            }
+            return NumberRange.Bound(value: Int(d), inclusive: inclusive)
+        }
+        lower = try bound("minimum", inclusive: schema["exclusiveMinimum"]?.boolValue != true)
+        upper = try bound("maximum", inclusive: schema["exclusiveMaximum"]?.boolValue != true)
+        if let b = try bound("exclusiveMinimum", inclusive: false), lower.map({ b.value >= $0.value }) ?? true { lower = b }
+        if let b = try bound("exclusiveMaximum", inclusive: false), upper.map({ b.value <= $0.value }) ?? true { upper = b }
+        if lower == nil && upper == nil { return .rule(numberRule()) }
+        guard let e = NumberRange.expr(lower: lower, upper: upper) else { throw GrammarError.schema("the number range is empty", path: path) }
+        return e
     }
 
     private mutating func numberRule() -> Int {

@@ -9,8 +9,8 @@ package struct BatchLine: Decodable {
     package var messages: [Message]?
     package var max_tokens: Int?
     package var logprobs: Int?
-    /// Refused until structured outputs exist (as in a server request), never ignored.
-    package var response_format: ResponseFormat?
+    // `response_format` / `structured_outputs` are read from the raw line by
+    // `InputProcessor.structuredOutput`, as from a server body.
     /// Every other sampling field, read as the server reads it.
     package var sampling: SamplingFields
 
@@ -19,7 +19,7 @@ package struct BatchLine: Decodable {
         package var content: String
     }
 
-    enum CodingKeys: String, CodingKey { case prompt, prompt_token_ids, messages, max_tokens, logprobs, response_format }
+    enum CodingKeys: String, CodingKey { case prompt, prompt_token_ids, messages, max_tokens, logprobs }
 
     package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -28,7 +28,6 @@ package struct BatchLine: Decodable {
         messages = try c.decodeIfPresent([Message].self, forKey: .messages)
         max_tokens = try c.decodeIfPresent(Int.self, forKey: .max_tokens)
         logprobs = try c.decodeIfPresent(Int.self, forKey: .logprobs)
-        response_format = try c.decodeIfPresent(ResponseFormat.self, forKey: .response_format)
         sampling = try SamplingFields(from: decoder)
     }
 

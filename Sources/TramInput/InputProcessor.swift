@@ -1,6 +1,8 @@
 package import Foundation
 package import TramChat
 package import TramEngine
+package import TramGrammar
+import TramJSON
 package import TramModels
 package import TramTemplate
 package import TramTokenizer
@@ -11,9 +13,9 @@ package import TramTokenizer
 /// chat-template rendering, tokenization, range checks, `RequestLimits`, and the context length.
 /// It does no I/O and knows nothing of HTTP; every refusal is an `InputError` (a 400 there).
 ///
-/// Where the coming features hook in: `refuseUnsupported` is where `response_format` and `tools`
-/// will instead become a per-request grammar (a logits processor the sampler applies) and a
-/// response parser (tool calls, reasoning) carried by `Completion`/`Chat`.
+/// Structured outputs (`response_format`, `structured_outputs`) become a compiled grammar carried
+/// by `Completion`/`Chat`/batch lines, whose matcher the sampler applies as a logits processor
+/// (`StructuredOutputs/`). `refuseUnsupported` is where `tools` will become a response parser.
 package struct InputProcessor: Sendable {
     package let tokenizer: Tokenizer
     package let chatTemplate: Result<ChatTemplate, ChatTemplateError>
@@ -22,10 +24,15 @@ package struct InputProcessor: Sendable {
     package let limits: RequestLimits
     /// Sampling defaults applied to fields a request leaves out.
     package let defaults: GenerationDefaults
+    /// Compiled grammars of structured-output requests, shared by every copy of the processor.
+    package let grammars: GrammarCompilerCache
 
+    /// - Parameter eosTokenIDs: the model's end-of-sequence ids (a grammar allows them where the
+    ///   output can end).
     package init(tokenizer: Tokenizer, chatTemplate: Result<ChatTemplate, ChatTemplateError>, vocabularySize: Int, maxModelLen: Int,
-                 limits: RequestLimits, defaults: GenerationDefaults) {
+                 limits: RequestLimits, defaults: GenerationDefaults, eosTokenIDs: Set<Int>) {
         self.tokenizer = tokenizer
+        grammars = GrammarCompilerCache(tokenizer: tokenizer, logitsWidth: vocabularySize, stopTokens: eosTokenIDs)
         self.chatTemplate = chatTemplate
         self.vocabularySize = vocabularySize
         self.maxModelLen = maxModelLen
@@ -48,6 +55,8 @@ package struct InputProcessor: Sendable {
         /// `logprobs` was given.
         package var wantsLogprobs: Bool
         package var priority: Int
+        /// The structured output's grammar, when the body asks for one.
+        package var grammar: CompiledGrammar?
     }
 
     /// A `/v1/chat/completions` body, validated: the conversation rendered and tokenized.
@@ -61,6 +70,7 @@ package struct InputProcessor: Sendable {
         package var wantsLogprobs: Bool
         package var topLogprobs: Int
         package var priority: Int
+        package var grammar: CompiledGrammar?
     }
 
     /// - Parameter checkModel: called with the body's `model` once it is decoded, so an unknown
@@ -72,7 +82,8 @@ package struct InputProcessor: Sendable {
         // Omitted max_tokens means 16 for completions, as in vLLM and OpenAI.
         var parameters = try engine { try fields.parameters(maxTokens: body.max_tokens ?? 16, defaults: defaults) }
         let stream = body.stream ?? false
-        try Self.refuseUnsupported(stream: stream, streamOptions: body.stream_options, responseFormat: body.response_format, tools: nil, toolChoice: nil)
+        try Self.refuseUnsupported(stream: stream, streamOptions: body.stream_options, tools: nil, toolChoice: nil)
+        let grammar = try structuredOutput(data, parameters)
         let echo = body.echo ?? false
         parameters.logprobs = body.logprobs
         if stream, parameters.promptLogprobs != nil {
@@ -106,7 +117,7 @@ package struct InputProcessor: Sendable {
         return Completion(model: body.model, prompts: prompts, promptTexts: promptTexts, parameters: parameters,
                           userPromptLogprobs: userPromptLogprobs, echo: echo, stream: stream,
                           includeUsage: body.stream_options?.include_usage ?? false, wantsLogprobs: body.logprobs != nil,
-                          priority: fields.priority ?? 0)
+                          priority: fields.priority ?? 0, grammar: grammar)
     }
 
     /// - Parameter checkModel: as for `completion`.
@@ -114,8 +125,7 @@ package struct InputProcessor: Sendable {
         let body = try Self.decode(ChatCompletionRequest.self, from: data)
         try checkModel(body.model)
         let fields = try Self.decode(SamplingFields.self, from: data)
-        try Self.refuseUnsupported(stream: body.stream ?? false, streamOptions: body.stream_options, responseFormat: body.response_format,
-                                   tools: body.tools, toolChoice: body.tool_choice)
+        try Self.refuseUnsupported(stream: body.stream ?? false, streamOptions: body.stream_options, tools: body.tools, toolChoice: body.tool_choice)
         guard !body.messages.isEmpty else { throw InputError("messages must not be empty", param: "messages") }
         let raw = try Self.templateValue(data)
         guard case let .object(root) = raw, let messages = root["messages"] else { throw InputError("missing field 'messages'", param: "messages") }
@@ -144,9 +154,10 @@ package struct InputProcessor: Sendable {
         }
         if parameters.maxTokens == nil, prompt.count < maxModelLen { parameters.maxTokens = maxModelLen - prompt.count }
         try checkContext(prompt, maxTokens: parameters.maxTokens)
+        let grammar = try structuredOutput(data, parameters)
         return Chat(model: body.model, text: text, prompt: prompt, parameters: parameters, stream: stream,
                     includeUsage: body.stream_options?.include_usage ?? false, wantsLogprobs: wantsLogprobs, topLogprobs: topK,
-                    priority: fields.priority ?? 0)
+                    priority: fields.priority ?? 0, grammar: grammar)
     }
 
     /// A `tram generate --input` line (vLLM's offline request: `prompt`, `prompt_token_ids` or
@@ -155,7 +166,6 @@ package struct InputProcessor: Sendable {
     /// prompt text (nil for token ids).
     package func batchLine(_ data: Data, base: SamplingParameters) throws -> (request: EngineRequest, prompt: String?) {
         let line = try Self.decode(BatchLine.self, from: data)
-        try Self.refuseUnsupported(stream: false, streamOptions: nil, responseFormat: line.response_format, tools: nil, toolChoice: nil)
         let text: String?
         let ids: [Int]
         if line.messages != nil {
@@ -192,7 +202,9 @@ package struct InputProcessor: Sendable {
             return p
         }
         try checkContext(ids, maxTokens: parameters.maxTokens)
-        return (EngineRequest(promptTokenIDs: ids, parameters: parameters, priority: line.priority ?? 0), text)
+        let grammar = try structuredOutput(data, parameters)
+        return (EngineRequest(promptTokenIDs: ids, parameters: parameters, priority: line.priority ?? 0,
+                              makeLogitsProcessor: Self.logitsProcessor(grammar)), text)
     }
 
     /// The chat template of `source` (a model's or `--chat-template`'s), for `chatTemplate`.
@@ -318,17 +330,31 @@ package struct InputProcessor: Sendable {
         do { return try Value(json: data) } catch { throw InputError("the body is not valid JSON") }
     }
 
+    /// The compiled grammar of the body's `response_format` / `structured_outputs`, or nil when
+    /// it asks for none. A constraint needs the end-of-sequence token to end the output, so
+    /// `ignore_eos` is refused with one.
+    func structuredOutput(_ data: Data, _ parameters: SamplingParameters) throws -> CompiledGrammar? {
+        let body: JSONValue
+        do { body = try JSONParser.parse(Array(data)) } catch { throw InputError("the body is not valid JSON") }
+        guard let request = try StructuredOutputRequest.parse(body: body) else { return nil }
+        if parameters.ignoreEOS {
+            throw InputError("ignore_eos cannot be combined with structured outputs (the output ends with the end-of-sequence token)", param: "ignore_eos")
+        }
+        return try grammars.grammar(for: request)
+    }
+
+    /// The engine's per-sample logits processor for `grammar`.
+    package static func logitsProcessor(_ grammar: CompiledGrammar?) -> (@Sendable () -> any LogitsProcessor)? {
+        guard let grammar else { return nil }
+        return { GrammarLogitsProcessor(grammar: grammar) }
+    }
+
     /// Fields that ask for what Tram does not do yet get a 400 naming them instead of being
-    /// ignored: `response_format` other than text (structured outputs) and tools the model
-    /// would be expected to call (`tool_choice` other than none). `stream_options` only goes
-    /// with streaming, as in vLLM.
-    static func refuseUnsupported(stream: Bool, streamOptions: StreamOptions?, responseFormat: ResponseFormat?,
-                                  tools: [IgnoredValue]?, toolChoice: ToolChoice?) throws {
+    /// ignored: tools the model would be expected to call (`tool_choice` other than none).
+    /// `stream_options` only goes with streaming, as in vLLM.
+    static func refuseUnsupported(stream: Bool, streamOptions: StreamOptions?, tools: [IgnoredValue]?, toolChoice: ToolChoice?) throws {
         if streamOptions != nil, !stream {
             throw InputError("Stream options can only be defined when `stream=True`.", param: "stream_options")
-        }
-        if let format = responseFormat, format.type != "text" {
-            throw InputError("response_format of type '\(format.type)' is not supported yet; only 'text' is", param: "response_format")
         }
         if let tools, !tools.isEmpty, toolChoice != .noCall {
             throw InputError(

@@ -35,11 +35,6 @@ package struct StreamOptions: Decodable {
     package var include_usage: Bool?
 }
 
-/// `response_format`: only its type is read (structured outputs are not implemented yet).
-package struct ResponseFormat: Decodable {
-    package var type: String
-}
-
 /// `tool_choice`: "none", "auto", "required", or a named function (an object).
 package enum ToolChoice: Decodable, Equatable {
     case noCall, auto, required, named
@@ -90,7 +85,6 @@ package struct CompletionRequest: Decodable {
     package var echo: Bool?
     /// Alternatives per position (0 gives only the chosen token's logprob).
     package var logprobs: Int?
-    package var response_format: ResponseFormat?
 }
 
 package struct ChatCompletionRequest: Decodable {
@@ -132,7 +126,6 @@ package struct ChatCompletionRequest: Decodable {
     package var add_special_tokens: Bool?
     package var logprobs: Bool?
     package var top_logprobs: Int?
-    package var response_format: ResponseFormat?
     package var tools: [IgnoredValue]?
     package var tool_choice: ToolChoice?
 }

@@ -24,6 +24,39 @@ public enum JSONWriter {
         out += "\""
     }
 
+    /// `value` as compact JSON text (no whitespace), object keys in their order.
+    public static func serialize(_ value: JSONValue) -> String {
+        var out = ""
+        write(value, into: &out)
+        return out
+    }
+
+    public static func write(_ value: JSONValue, into out: inout String) {
+        switch value {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .integer(let i): out += String(i)
+        case .number(let d): out += d.isFinite ? "\(d)" : "null"
+        case .string(let s): writeString(s, into: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                write(item, into: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (i, member) in members.enumerated() {
+                if i > 0 { out += "," }
+                writeString(member.key, into: &out)
+                out += ":"
+                write(member.value, into: &out)
+            }
+            out += "}"
+        }
+    }
+
     public static func quoted(_ s: String) -> String {
         var out = ""
         writeString(s, into: &out)

@@ -93,7 +93,7 @@ public final class OpenAIServer: Sendable {
         chatTemplateChoice = choice
         let chatTemplate = InputProcessor.chatTemplate(source: choice.source, tokenizer: tokenizer)
         input = InputProcessor(tokenizer: tokenizer, chatTemplate: chatTemplate, vocabularySize: model.model.vocabularySize,
-                               maxModelLen: maxModelLen, limits: limits, defaults: defaults)
+                               maxModelLen: maxModelLen, limits: limits, defaults: defaults, eosTokenIDs: model.eosTokenIDs)
     }
 
     var modelName: String { configuration.servedModelNames.first ?? model.name }

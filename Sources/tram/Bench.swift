@@ -3,6 +3,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks.",
-        subcommands: [BenchThroughput.self, BenchServe.self, BenchKernels.self, BenchVerify.self]
+        subcommands: [BenchThroughput.self, BenchServe.self, BenchKernels.self, BenchVerify.self, BenchStructured.self]
     )
 }

@@ -128,7 +128,7 @@ struct Generate: ParsableCommand {
         let processor = InputProcessor(
             tokenizer: loaded.tokenizer, chatTemplate: InputProcessor.chatTemplate(source: choice.source, tokenizer: loaded.tokenizer),
             vocabularySize: loaded.model.vocabularySize, maxModelLen: llm.core.maxModelLen, limits: llm.core.requestLimits,
-            defaults: GenerationDefaults())
+            defaults: GenerationDefaults(), eosTokenIDs: loaded.eosTokenIDs)
         for (i, raw) in lines.enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
             let number = i + 1
             do {

@@ -168,8 +168,8 @@ extension OpenAIServerTests {
             let cases: [(String, String, String)] = [
                 ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "stream_options": {"include_usage": true}}"#, "stream_options"),
                 ("/v1/chat/completions", #"{\#(chat), "stream": false, "stream_options": {"include_usage": true}}"#, "stream_options"),
-                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "response_format": {"type": "json_object"}}"#, "response_format"),
-                ("/v1/chat/completions", #"{\#(chat), "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}}"#, "response_format"),
+                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "response_format": {"type": "xml"}}"#, "response_format.type"),
+                ("/v1/chat/completions", #"{\#(chat), "response_format": {"type": "json_schema", "json_schema": {"name": "x"}}}"#, "response_format.json_schema.schema"),
                 ("/v1/chat/completions", #"{\#(chat), \#(tools)}"#, "tool_choice"),
                 ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": "auto"}"#, "tool_choice"),
                 ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": "required"}"#, "tool_choice"),
@@ -223,7 +223,8 @@ extension OpenAIServerTests {
         let tokenizer = model.tokenizer
         let template = Result { () throws(ChatTemplateError) in try ChatTemplate(source: model.chatTemplate ?? "") }
         let processor = InputProcessor(tokenizer: tokenizer, chatTemplate: template, vocabularySize: model.model.vocabularySize,
-                                       maxModelLen: 512, limits: RequestLimits(maxTotalPromptTokens: 1456), defaults: GenerationDefaults())
+                                       maxModelLen: 512, limits: RequestLimits(maxTotalPromptTokens: 1456), defaults: GenerationDefaults(),
+                                       eosTokenIDs: model.eosTokenIDs)
         let good = try processor.completion(Data(#"{"prompt": "Hello world", "temperature": 0}"#.utf8)) { _ in }
         #expect(good.prompts == [[19556, 905]] && good.parameters.maxTokens == 16 && good.parameters.temperature == 0)
         let chat = try processor.chat(Data(#"{"messages": [{"role": "user", "content": "Hi"}]}"#.utf8)) { _ in }
@@ -238,7 +239,7 @@ extension OpenAIServerTests {
         #expect(line.request.promptTokenIDs == http.prompts[0] && line.request.parameters == http.parameters)
         for bad in [#"{"prompt": "a", "n": 8.5}"#, #"{"prompt": "a", "n": 1000}"#, #"{"prompt": [99999999]}"#, #"{"prompt": "a", "max_tokens": 600}"#,
                     #"{"prompt": "a", "logprobs": 21}"#, #"{"prompt": "a", "stop": [1]}"#,
-                    #"{"prompt": "a", "response_format": {"type": "json_object"}}"#] {
+                    #"{"prompt": "a", "response_format": {"type": "json_schema", "json_schema": {"schema": {"type": "strin"}}}}"#] {
             var errors: [InputError?] = [nil, nil]
             do { _ = try processor.batchLine(Data(bad.utf8), base: SamplingParameters()) } catch let e as InputError { errors[0] = e }
             do { _ = try processor.completion(Data(bad.utf8)) { _ in } } catch let e as InputError { errors[1] = e }

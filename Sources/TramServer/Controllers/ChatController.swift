@@ -24,7 +24,7 @@ extension OpenAIServer {
         let (stream, wantsLogprobs, topK) = (input.stream, input.wantsLogprobs, input.topLogprobs)
         let id = Self.requestID("chatcmpl")
         logRequest(id, prompt: text, tokenIDs: [prompt], parameters)
-        let outputs = try submitAll([prompt], parameters, priority: input.priority, id: id, channel: context.channel)
+        let outputs = try submitAll([prompt], parameters, priority: input.priority, grammar: input.grammar, id: id, channel: context.channel)
         let created = Int(Date().timeIntervalSince1970)
         let choices = parameters.n
         let tokenizer = model.tokenizer
