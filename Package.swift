@@ -131,7 +131,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .testTarget(name: "TramGrammarTests", dependencies: ["TramGrammar", "TramModels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
+        .testTarget(name: "TramGrammarTests", dependencies: ["TramGrammar", "TramJSON", "TramModels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramChatTests", dependencies: ["TramChat", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer", "TramJSON"], swiftSettings: upcoming),
         .testTarget(

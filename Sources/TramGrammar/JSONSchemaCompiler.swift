@@ -184,9 +184,12 @@ public struct JSONSchemaCompiler {
             switch t {
             case "object": alternatives.append(try object(schema, path: path))
             case "array": alternatives.append(try array(schema, path: path))
-            case "string": alternatives.append(try string(schema, path: path))
-            case "integer": alternatives.append(try integer(schema, path: path))
-            case "number": alternatives.append(try number(schema, path: path))
+            // Each scalar in a rule of its own, so that its closing bytes belong to it and not
+            // to the enclosing property: the mask inside it is then the same in every context
+            // (see `Automaton.localState(ofStack:)`).
+            case "string": alternatives.append(named(try string(schema, path: path), "string"))
+            case "integer": alternatives.append(named(try integer(schema, path: path), "integer"))
+            case "number": alternatives.append(named(try number(schema, path: path), "number"))
             case "boolean": alternatives.append(.choice([.literal("true"), .literal("false")]))
             case "null": alternatives.append(.literal("null"))
             default: throw GrammarError.schema("unknown type '\(t)'", path: path)

@@ -15,6 +15,10 @@ struct Program: Sendable {
     var alternatives: [[Int32]] = []
     var ruleNames: [String] = []
     var nullable: [Bool] = []
+    /// For rules of an `x{m,n}` chain whose `x` always takes a byte: how many more `x` the
+    /// rule may take, and the chain's rule taking one (so rule `r` is `r - remaining + 1` plus
+    /// `remaining - 1`). Two such rules with enough left behave the same over any one token.
+    var optionalRemaining: [Int: Int] = [:]
 
     /// The most symbols a grammar may lower to (repetition counts multiply sizes).
     static let symbolLimit = 2_000_000
@@ -47,6 +51,16 @@ struct Program: Sendable {
         }
         nullable = Self.nullableRules(lowering.rules)
         try checkLeftRecursion(lowering.rules)
+        for chain in lowering.optionalChains {
+            let takesByte = chain.body.contains { symbol in
+                switch symbol {
+                case .terminal: true
+                case .call(let r): !nullable[r]
+                }
+            }
+            guard takesByte else { continue }
+            for j in 1...chain.count { optionalRemaining[chain.first + j - 1] = j }
+        }
     }
 
     static func rule(ofCall code: Int32) -> Int { Int(callBase - code) }
@@ -137,6 +151,9 @@ private struct Lowering {
     var rules: [[[Symbol]]] = []
     var names: [String] = []
     var size = 0
+    /// The chains of nested optionals `x{m,n}` lowers to: rules `first ..< first + count`, the
+    /// rule `first + j - 1` taking at most `j` more `body`s.
+    var optionalChains: [(first: Int, count: Int, body: [Symbol])] = []
 
     init(grammar: Grammar) {
         self.grammar = grammar
@@ -193,7 +210,9 @@ private struct Lowering {
             if let upper {
                 guard upper > lower else { return out }
                 var tail = try newRule(name, [body, []])
+                let first = tail
                 for _ in 0..<(upper - lower - 1) { tail = try newRule(name, [body + [.call(tail)], []]) }
+                optionalChains.append((first: first, count: upper - lower, body: body))
                 out.append(.call(tail))
             } else {
                 let star = try newRule(name, [])

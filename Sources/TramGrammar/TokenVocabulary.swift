@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A tokenizer's vocabulary as the grammar engine sees it: each token's bytes, the stop tokens,
 /// and a trie over the bytes, stored in preorder so that a mask is one pass over flat arrays
 /// that skips every subtree whose prefix the grammar cannot take.
@@ -6,6 +8,11 @@
 /// (special tokens, padding, ids past the tokenizer's end of a wider logits row) are never
 /// allowed; stop tokens are allowed exactly where the grammar can end.
 public final class TokenVocabulary: Sendable {
+    /// Local masks by signature, shared by every grammar over this vocabulary (see
+    /// `Automaton.signature`); dropped whole when full.
+    private let localMasks = Mutex<[[Int32]: (words: [UInt32], undecided: [Int32])]>([:])
+    static let sharedMaskLimit = 1024
+
     /// The logits width: masks have one bit per id in `0..<size`.
     public let size: Int
     public let stopTokens: [Int]
@@ -16,6 +23,8 @@ public final class TokenVocabulary: Sendable {
     // exactly by the path to it are `tokenIDs[tokenStart[i]..<tokenStart[i + 1]]`.
     let nodeByte: [UInt8]
     let nodeDepth: [UInt16]
+    /// The node above each node (-1 at depth 1).
+    let nodeParent: [Int32]
     let subtreeEnd: [Int32]
     let tokenStart: [Int32]
     let tokenIDs: [Int32]
@@ -41,7 +50,7 @@ public final class TokenVocabulary: Sendable {
         tokenBytes = table
         entries.sort { $0.bytes.lexicographicallyPrecedes($1.bytes) || ($0.bytes == $1.bytes && $0.id < $1.id) }
 
-        var nodeByte: [UInt8] = [], nodeDepth: [UInt16] = [], subtreeEnd: [Int32] = []
+        var nodeByte: [UInt8] = [], nodeDepth: [UInt16] = [], subtreeEnd: [Int32] = [], nodeParent: [Int32] = []
         var tokenStart: [Int32] = [], tokenIDs: [Int32] = []
         var path: [Int] = []
         var previous: [UInt8] = []
@@ -51,6 +60,7 @@ public final class TokenVocabulary: Sendable {
             while common < min(previous.count, text.count), previous[common] == text[common] { common += 1 }
             while path.count > common { subtreeEnd[path.removeLast()] = Int32(nodeByte.count) }
             for d in common..<text.count {
+                nodeParent.append(path.last.map(Int32.init) ?? -1)
                 path.append(nodeByte.count)
                 nodeByte.append(text[d])
                 nodeDepth.append(UInt16(clamping: d + 1))
@@ -65,6 +75,7 @@ public final class TokenVocabulary: Sendable {
         tokenStart.append(Int32(tokenIDs.count))
         self.nodeByte = nodeByte
         self.nodeDepth = nodeDepth
+        self.nodeParent = nodeParent
         self.subtreeEnd = subtreeEnd
         self.tokenStart = tokenStart
         self.tokenIDs = tokenIDs
@@ -77,4 +88,15 @@ public final class TokenVocabulary: Sendable {
     }
 
     public var trieNodeCount: Int { nodeByte.count }
+
+    func sharedLocalMask(_ key: [Int32]) -> (words: [UInt32], undecided: [Int32])? {
+        localMasks.withLock { $0[key] }
+    }
+
+    func shareLocalMask(_ key: [Int32], _ mask: (words: [UInt32], undecided: [Int32])) {
+        localMasks.withLock { masks in
+            if masks.count >= Self.sharedMaskLimit { masks.removeAll() }
+            masks[key] = mask
+        }
+    }
 }

@@ -51,6 +51,7 @@ struct BenchStructured: ParsableCommand {
         let lines = try String(contentsOfFile: peers, encoding: .utf8).split(separator: "\n")
         var records: [Record] = []
         let clock = ContinuousClock()
+        var totals = CompiledGrammar.Statistics()
         for line in lines {
             var record = try JSONDecoder().decode(Record.self, from: Data(line.utf8))
             var tram = EngineRecord(compile_ms: nil, mask_us: [], status: "ok")
@@ -70,6 +71,13 @@ struct BenchStructured: ParsableCommand {
                         break
                     }
                 }
+                let st = compiled!.statistics
+                totals.states += st.states
+                totals.maskComputations += st.maskComputations
+                totals.localWalks += st.localWalks
+                totals.sharedHits += st.sharedHits
+                totals.localNodes += st.localNodes
+                totals.realNodes += st.realNodes
             } catch {
                 tram.status = "compile error: \(error)"
             }
@@ -96,6 +104,7 @@ struct BenchStructured: ParsableCommand {
                          name as NSString, compiled.count, walked.count, compileMean, q(compile, 0.5), q(compile, 0.99),
                          masks.count, mean, q(masks, 0.5), q(masks, 0.99), masks.last ?? .nan))
         }
+        print("tram: \(totals.states) states, \(totals.maskComputations) masks computed: \(totals.localWalks) local walks (\(totals.localNodes) trie nodes), \(totals.sharedHits) local masks shared across grammars, \(totals.realNodes) trie nodes walked from real states")
         let refusals = records.filter { $0.tram!.status != "ok" && $0.xgrammar.status == "ok" }
         for r in refusals.prefix(10) { print("  tram \(r.tram!.status) where xgrammar walked: \(r.source)") }
         if refusals.count > 10 { print("  … \(refusals.count - 10) more") }

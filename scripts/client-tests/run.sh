@@ -4,6 +4,8 @@
 #   main   --api-key KEY --max-model-len 2048 --kv-cache-memory 512MiB: everything but the queue-full test
 #   queue  --max-num-seqs 1 --max-num-queued-reqs 1: the 503 test, kept apart so that its tiny
 #          queue cannot refuse the concurrency test's requests
+#   structured  qwen2.5-coder-0.5b-instruct (`tram download` it first, as CI does): structured
+#          outputs (test_structured_outputs.py)
 # The shutdown tests start (and signal) servers of their own from $TRAM_BIN.
 # Usage: scripts/client-tests/run.sh [TRAM_BINARY] [pytest args…]
 # (binary default: $TRAM_BIN, else .build/release/tram). Needs `pip install -r requirements.txt`
@@ -38,13 +40,23 @@ else
     queue_ok=0
 fi
 
+structured_port=$(free_port)
+if start structured "$structured_port" qwen2.5-coder-0.5b-instruct --api-key "$key" --max-model-len 4096 --kv-cache-memory 512MiB; then
+    export TRAM_TEST_STRUCTURED_SERVER="http://127.0.0.1:$structured_port"
+    structured_ok=1
+else
+    unset TRAM_TEST_STRUCTURED_SERVER
+    structured_ok=0
+fi
+
 export TRAM_TEST_API_KEY="$key" TRAM_TEST_MODEL="$model" TRAM_BIN="$tram"
 status=0
-"$python" -m pytest -q -p no:cacheprovider "$here/test_openai_client.py" "$@" || status=$?
+"$python" -m pytest -q -p no:cacheprovider "$here/test_openai_client.py" "$here/test_structured_outputs.py" "$@" || status=$?
 
 if [ $status -ne 0 ]; then
     show_log main
     [ $queue_ok -eq 1 ] && show_log queue
+    [ $structured_ok -eq 1 ] && show_log structured
 fi
-[ $queue_ok -eq 1 ] || status=1
+[ $queue_ok -eq 1 ] && [ $structured_ok -eq 1 ] || status=1
 exit $status
