@@ -53,13 +53,15 @@ let package = Package(
         // Structured outputs' grammar engine (no I/O): byte-level grammars from EBNF, regexes and
         // JSON schemas, matched over a token trie (work in progress: issue 15).
         .target(name: "TramGrammar", dependencies: ["TramTokenizer", "TramJSON"], swiftSettings: upcoming),
+        // Tool calls out of a model's text (vLLM's tool parsers; no I/O).
+        .target(name: "TramTools", swiftSettings: upcoming),
         // Request bodies (HTTP, `tram generate --input` lines) → engine requests: the input
         // processor's room.
-        .target(name: "TramInput", dependencies: ["TramEngine", "TramModels", "TramChat", "TramTemplate", "TramTokenizer", "TramGrammar", "TramJSON"], swiftSettings: upcoming),
+        .target(name: "TramInput", dependencies: ["TramEngine", "TramModels", "TramChat", "TramTemplate", "TramTokenizer", "TramGrammar", "TramJSON", "TramTools"], swiftSettings: upcoming),
         .target(
             name: "TramServer",
             dependencies: [
-                "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat", "TramGrammar",
+                "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat", "TramGrammar", "TramTools",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "tram",
             dependencies: [
-                "TramBench", "TramServer", "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels", "TramRandom", "TramGrammar",
+                "TramBench", "TramServer", "TramEngine", "TramInput", "TramModels", "TramTokenizer", "TramChat", "TramFormats", "TramKernels", "TramRandom", "TramGrammar", "TramTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -117,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "TramServerTests",
             dependencies: [
-                "TramServer", "TramEngine", "TramInput", "TramChat", "TramModels", "TramTokenizer", "TramTestSupport",
+                "TramServer", "TramEngine", "TramInput", "TramChat", "TramModels", "TramTokenizer", "TramTestSupport", "TramGrammar", "TramTools",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcoming
@@ -131,6 +133,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
+        .testTarget(name: "TramToolsTests", dependencies: ["TramTools"], swiftSettings: upcoming),
         .testTarget(name: "TramGrammarTests", dependencies: ["TramGrammar", "TramJSON", "TramModels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramChatTests", dependencies: ["TramChat", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer", "TramJSON"], swiftSettings: upcoming),

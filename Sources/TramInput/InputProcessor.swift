@@ -6,6 +6,7 @@ import TramJSON
 package import TramModels
 package import TramTemplate
 package import TramTokenizer
+package import TramTools
 
 /// The input processor (vLLM's `InputProcessor`/renderer idea): the one place that turns an
 /// OpenAI/vLLM request body into what the engine runs — decoding with errors that name their
@@ -26,12 +27,19 @@ package struct InputProcessor: Sendable {
     package let defaults: GenerationDefaults
     /// Compiled grammars of structured-output requests, shared by every copy of the processor.
     package let grammars: GrammarCompilerCache
+    /// `--enable-auto-tool-choice`, `--tool-call-parser`.
+    package let toolCalling: ToolCallingOptions
+    /// `--reasoning-parser`.
+    package let reasoning: ReasoningParser.Kind?
 
     /// - Parameter eosTokenIDs: the model's end-of-sequence ids (a grammar allows them where the
     ///   output can end).
     package init(tokenizer: Tokenizer, chatTemplate: Result<ChatTemplate, ChatTemplateError>, vocabularySize: Int, maxModelLen: Int,
-                 limits: RequestLimits, defaults: GenerationDefaults, eosTokenIDs: Set<Int>) {
+                 limits: RequestLimits, defaults: GenerationDefaults, eosTokenIDs: Set<Int>,
+                 toolCalling: ToolCallingOptions = ToolCallingOptions(), reasoning: ReasoningParser.Kind? = nil) {
         self.tokenizer = tokenizer
+        self.toolCalling = toolCalling
+        self.reasoning = reasoning
         grammars = GrammarCompilerCache(tokenizer: tokenizer, logitsWidth: vocabularySize, stopTokens: eosTokenIDs)
         self.chatTemplate = chatTemplate
         self.vocabularySize = vocabularySize
@@ -71,6 +79,12 @@ package struct InputProcessor: Sendable {
         package var topLogprobs: Int
         package var priority: Int
         package var grammar: CompiledGrammar?
+        /// Tool calling: how to read calls out of each choice's text (nil: no tools offered,
+        /// or `tool_choice: "none"`).
+        package var tools: ToolRequest?
+        /// How to split thinking from the answer (`--reasoning-parser`); a grammar then applies
+        /// to the answer only.
+        package var reasoning: ReasoningParser.Kind?
     }
 
     /// - Parameter checkModel: called with the body's `model` once it is decoded, so an unknown
@@ -82,7 +96,7 @@ package struct InputProcessor: Sendable {
         // Omitted max_tokens means 16 for completions, as in vLLM and OpenAI.
         var parameters = try engine { try fields.parameters(maxTokens: body.max_tokens ?? 16, defaults: defaults) }
         let stream = body.stream ?? false
-        try Self.refuseUnsupported(stream: stream, streamOptions: body.stream_options, tools: nil, toolChoice: nil)
+        try Self.refuseUnsupported(stream: stream, streamOptions: body.stream_options)
         let grammar = try structuredOutput(data, parameters)
         let echo = body.echo ?? false
         parameters.logprobs = body.logprobs
@@ -125,7 +139,8 @@ package struct InputProcessor: Sendable {
         let body = try Self.decode(ChatCompletionRequest.self, from: data)
         try checkModel(body.model)
         let fields = try Self.decode(SamplingFields.self, from: data)
-        try Self.refuseUnsupported(stream: body.stream ?? false, streamOptions: body.stream_options, tools: body.tools, toolChoice: body.tool_choice)
+        try Self.refuseUnsupported(stream: body.stream ?? false, streamOptions: body.stream_options)
+        let tools = try ToolRequest.parse(body: try Self.jsonBody(data), options: toolCalling)
         guard !body.messages.isEmpty else { throw InputError("messages must not be empty", param: "messages") }
         let raw = try Self.templateValue(data)
         guard case let .object(root) = raw, let messages = root["messages"] else { throw InputError("missing field 'messages'", param: "messages") }
@@ -154,10 +169,16 @@ package struct InputProcessor: Sendable {
         }
         if parameters.maxTokens == nil, prompt.count < maxModelLen { parameters.maxTokens = maxModelLen - prompt.count }
         try checkContext(prompt, maxTokens: parameters.maxTokens)
-        let grammar = try structuredOutput(data, parameters)
+        var grammar = try structuredOutput(data, parameters)
+        if let forced = tools?.constraint {
+            if grammar != nil {
+                throw InputError("tool_choice \"required\" or a named function cannot be combined with response_format or structured_outputs", param: "tool_choice")
+            }
+            grammar = try grammars.grammar(for: forced)
+        }
         return Chat(model: body.model, text: text, prompt: prompt, parameters: parameters, stream: stream,
                     includeUsage: body.stream_options?.include_usage ?? false, wantsLogprobs: wantsLogprobs, topLogprobs: topK,
-                    priority: fields.priority ?? 0, grammar: grammar)
+                    priority: fields.priority ?? 0, grammar: grammar, tools: tools, reasoning: reasoning)
     }
 
     /// A `tram generate --input` line (vLLM's offline request: `prompt`, `prompt_token_ids` or
@@ -297,10 +318,23 @@ package struct InputProcessor: Sendable {
 
     /// Messages as templates expect them: a content given as a list of parts becomes the text
     /// of its text parts joined by newlines (vLLM's "string" content format).
+    /// An assistant message's `tool_calls[].function.arguments`, a JSON string in OpenAI's API,
+    /// reach the template as the object it encodes (templates write `arguments | tojson`), as
+    /// vLLM passes them.
     package static func normalizedMessages(_ messages: Value) -> Value {
         guard case let .array(list) = messages else { return messages }
         return .array(list.map { message in
-            guard case var .object(fields) = message, case let .array(parts)? = fields["content"] else { return message }
+            guard case var .object(fields) = message else { return message }
+            if case let .array(calls)? = fields["tool_calls"] {
+                fields["tool_calls"] = .array(calls.map { call in
+                    guard case var .object(c) = call, case var .object(function)? = c["function"],
+                          case let .string(arguments)? = function["arguments"], let parsed = try? Value(json: arguments) else { return call }
+                    function["arguments"] = parsed
+                    c["function"] = .object(function)
+                    return .object(c)
+                })
+            }
+            guard case let .array(parts)? = fields["content"] else { return .object(fields) }
             let texts = parts.compactMap { part -> String? in
                 guard case let .object(p) = part, p["type"] == .string("text"), case let .string(text)? = p["text"] else { return nil }
                 return text
@@ -334,13 +368,26 @@ package struct InputProcessor: Sendable {
     /// it asks for none. A constraint needs the end-of-sequence token to end the output, so
     /// `ignore_eos` is refused with one.
     func structuredOutput(_ data: Data, _ parameters: SamplingParameters) throws -> CompiledGrammar? {
-        let body: JSONValue
-        do { body = try JSONParser.parse(Array(data)) } catch { throw InputError("the body is not valid JSON") }
+        let body = try Self.jsonBody(data)
         guard let request = try StructuredOutputRequest.parse(body: body) else { return nil }
         if parameters.ignoreEOS {
             throw InputError("ignore_eos cannot be combined with structured outputs (the output ends with the end-of-sequence token)", param: "ignore_eos")
         }
         return try grammars.grammar(for: request)
+    }
+
+    static func jsonBody(_ data: Data) throws -> JSONValue {
+        do { return try JSONParser.parse(Array(data)) } catch { throw InputError("the body is not valid JSON") }
+    }
+
+    /// The engine's per-sample logits processor of a chat: its grammar, applied after the
+    /// reasoning when there is a reasoning parser.
+    package func logitsProcessor(_ chat: Chat) -> (@Sendable () -> any LogitsProcessor)? {
+        guard let grammar = chat.grammar else { return nil }
+        guard let kind = chat.reasoning else { return Self.logitsProcessor(grammar) }
+        let tokenizer = self.tokenizer
+        let think = tokenizer.tokenID(for: "<think>")
+        return { ReasoningGatedLogitsProcessor(grammar: grammar, reasoning: kind, thinkToken: think) { tokenizer.decode([$0]) } }
     }
 
     /// The engine's per-sample logits processor for `grammar`.
@@ -349,17 +396,10 @@ package struct InputProcessor: Sendable {
         return { GrammarLogitsProcessor(grammar: grammar) }
     }
 
-    /// Fields that ask for what Tram does not do yet get a 400 naming them instead of being
-    /// ignored: tools the model would be expected to call (`tool_choice` other than none).
     /// `stream_options` only goes with streaming, as in vLLM.
-    static func refuseUnsupported(stream: Bool, streamOptions: StreamOptions?, tools: [IgnoredValue]?, toolChoice: ToolChoice?) throws {
+    static func refuseUnsupported(stream: Bool, streamOptions: StreamOptions?) throws {
         if streamOptions != nil, !stream {
             throw InputError("Stream options can only be defined when `stream=True`.", param: "stream_options")
-        }
-        if let tools, !tools.isEmpty, toolChoice != .noCall {
-            throw InputError(
-                "tool calling is not supported yet: with tools, tool_choice must be \"none\" (the tools then only reach the chat template)",
-                param: "tool_choice")
         }
     }
 }

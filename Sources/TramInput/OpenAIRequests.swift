@@ -35,31 +35,6 @@ package struct StreamOptions: Decodable {
     package var include_usage: Bool?
 }
 
-/// `tool_choice`: "none", "auto", "required", or a named function (an object).
-package enum ToolChoice: Decodable, Equatable {
-    case noCall, auto, required, named
-
-    package init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let s = try? c.decode(String.self) {
-            switch s {
-            case "none": self = .noCall
-            case "auto": self = .auto
-            case "required": self = .required
-            default: throw DecodingError.dataCorruptedError(in: c, debugDescription: "tool_choice must be none, auto, required or a named function")
-            }
-        } else {
-            _ = try c.decode([String: IgnoredValue].self)
-            self = .named
-        }
-    }
-}
-
-/// Any JSON value, read only to know it is there (`tools` entries reach the template raw).
-package struct IgnoredValue: Decodable {
-    package init(from decoder: any Decoder) throws {}
-}
-
 extension SamplingFields {
     /// The engine's parameters for a request body; fields it leaves out come from `defaults`
     /// (the model's `generation_config.json` under `--generation-config auto`), then from
@@ -126,8 +101,7 @@ package struct ChatCompletionRequest: Decodable {
     package var add_special_tokens: Bool?
     package var logprobs: Bool?
     package var top_logprobs: Int?
-    package var tools: [IgnoredValue]?
-    package var tool_choice: ToolChoice?
+    // `tools`, `tool_choice`, `parallel_tool_calls`: `ToolRequest.parse` reads them.
 }
 
 package struct TokenizeRequest: Decodable {

@@ -27,7 +27,8 @@ extension OpenAIServer {
     /// `CancellationError` and the requests are aborted at the next step boundary, whether the
     /// response streams or not and whether the requests are still queued, prefilling or decoding:
     /// a hang-up is noticed from the connection, not from a failed write of the first token.
-    func submitAll(_ prompts: [[Int]], _ parameters: SamplingParameters, priority: Int, grammar: CompiledGrammar?, id: String,
+    func submitAll(_ prompts: [[Int]], _ parameters: SamplingParameters, priority: Int,
+                   logitsProcessor: (@Sendable () -> any LogitsProcessor)?, id: String,
                    channel: any Channel) throws -> AsyncThrowingStream<ChoiceOutput, any Error> {
         if isDraining { throw ServerError.unavailable("the server is shutting down") }
         let n = parameters.n
@@ -36,7 +37,7 @@ extension OpenAIServer {
         do {
             for (i, prompt) in prompts.enumerated() {
                 let request = EngineRequest(promptTokenIDs: prompt, parameters: parameters, priority: priority,
-                                            makeLogitsProcessor: InputProcessor.logitsProcessor(grammar))
+                                            makeLogitsProcessor: logitsProcessor)
                 streams.append(try engine.trySubmit(request, id: "\(id)-\(i)", maxQueued: configuration.maxNumQueuedRequests))
             }
         } catch {

@@ -8,6 +8,7 @@ import TramTemplate
 public import TramEngine
 public import TramModels
 import TramTokenizer
+import TramTools
 
 /// Settings of `tram serve`, with vLLM's flag names.
 public struct ServerConfiguration: Sendable {
@@ -27,9 +28,19 @@ public struct ServerConfiguration: Sendable {
     public var logRequests: Bool
     /// A Jinja chat template replacing the model's (`--chat-template`).
     public var chatTemplate: String?
+    /// `--enable-auto-tool-choice`: `tool_choice: "auto"` (and tools without a tool_choice) read
+    /// calls out of the model's text with `toolCallParser` (`--tool-call-parser`).
+    public var enableAutoToolChoice: Bool
+    public var toolCallParser: String?
+    /// `--reasoning-parser`: thinking split into `message.reasoning`.
+    public var reasoningParser: String?
 
     public init(host: String = "127.0.0.1", port: Int = 8000, servedModelNames: [String], apiKeys: [String] = [], maxRequestBytes: Int = 16 << 20,
-                maxNumQueuedRequests: Int? = nil, generationConfig: GenerationConfigSource = .auto, logRequests: Bool = false, chatTemplate: String? = nil) {
+                maxNumQueuedRequests: Int? = nil, generationConfig: GenerationConfigSource = .auto, logRequests: Bool = false, chatTemplate: String? = nil,
+                enableAutoToolChoice: Bool = false, toolCallParser: String? = nil, reasoningParser: String? = nil) {
+        self.reasoningParser = reasoningParser
+        self.enableAutoToolChoice = enableAutoToolChoice
+        self.toolCallParser = toolCallParser
         self.host = host
         self.port = port
         self.servedModelNames = servedModelNames
@@ -93,7 +104,10 @@ public final class OpenAIServer: Sendable {
         chatTemplateChoice = choice
         let chatTemplate = InputProcessor.chatTemplate(source: choice.source, tokenizer: tokenizer)
         input = InputProcessor(tokenizer: tokenizer, chatTemplate: chatTemplate, vocabularySize: model.model.vocabularySize,
-                               maxModelLen: maxModelLen, limits: limits, defaults: defaults, eosTokenIDs: model.eosTokenIDs)
+                               maxModelLen: maxModelLen, limits: limits, defaults: defaults, eosTokenIDs: model.eosTokenIDs,
+                               toolCalling: ToolCallingOptions(enableAutoToolChoice: configuration.enableAutoToolChoice,
+                                                               toolCallParser: configuration.toolCallParser),
+                               reasoning: configuration.reasoningParser.flatMap(ReasoningParser.Kind.init(rawValue:)))
     }
 
     var modelName: String { configuration.servedModelNames.first ?? model.name }

@@ -7,6 +7,7 @@ import TramEngine
 import TramKernels
 import TramModels
 import TramServer
+import TramTools
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,6 +49,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body accepted, in bytes.")
     var maxRequestBytes = 16 << 20
 
+    @Flag(help: "Let tool_choice \"auto\" (and tools without a tool_choice) call tools, read from the model's text with --tool-call-parser.")
+    var enableAutoToolChoice = false
+
+    @Option(help: "How tool calls are written in the model's output: \(ToolCallParsers.names.joined(separator: ", ")) (Qwen2.5, Hermes).")
+    var toolCallParser: String?
+
+    @Option(help: "Split the model's thinking (<think>…</think>) into message.reasoning: \(ReasoningParser.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var reasoningParser: String?
+
     @OptionGroup var engine: EngineOptions
 
     func validate() throws {
@@ -57,6 +67,15 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--shutdown-timeout must be between 0 and 86400 seconds, got \(shutdownTimeout)")
         }
         guard maxRequestBytes >= 1024 else { throw ValidationError("--max-request-bytes must be at least 1024") }
+        if let parser = toolCallParser, !ToolCallParsers.names.contains(parser) {
+            throw ValidationError("--tool-call-parser must be one of \(ToolCallParsers.names.joined(separator: ", ")), got '\(parser)'")
+        }
+        if let parser = reasoningParser, ReasoningParser.Kind(rawValue: parser) == nil {
+            throw ValidationError("--reasoning-parser must be one of \(ReasoningParser.Kind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(parser)'")
+        }
+        if enableAutoToolChoice, toolCallParser == nil {
+            throw ValidationError("--enable-auto-tool-choice needs --tool-call-parser")
+        }
     }
 
     func run() async throws {
@@ -99,7 +118,8 @@ struct Serve: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, servedModelNames: names, apiKeys: keys, maxRequestBytes: maxRequestBytes,
             maxNumQueuedRequests: maxNumQueuedReqs, generationConfig: generation, logRequests: enableLogRequests,
-            chatTemplate: templateSource)
+            chatTemplate: templateSource, enableAutoToolChoice: enableAutoToolChoice, toolCallParser: toolCallParser,
+            reasoningParser: reasoningParser)
         let server = OpenAIServer(model: loaded, engine: loop, maxModelLen: core.maxModelLen, configuration: configuration,
                                   limits: core.requestLimits, metrics: metrics, logger: Logger(label: "tram.server"))
         logger.info("\(server.chatTemplateDescription)")

@@ -172,8 +172,9 @@ extension OpenAIServerTests {
                 ("/v1/chat/completions", #"{\#(chat), "response_format": {"type": "json_schema", "json_schema": {"name": "x"}}}"#, "response_format.json_schema.schema"),
                 ("/v1/chat/completions", #"{\#(chat), \#(tools)}"#, "tool_choice"),
                 ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": "auto"}"#, "tool_choice"),
-                ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": "required"}"#, "tool_choice"),
-                ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": {"type": "function", "function": {"name": "f"}}}"#, "tool_choice"),
+                ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": {"type": "function", "function": {"name": "g"}}}"#, "tool_choice"),
+                ("/v1/chat/completions", #"{\#(chat), "tool_choice": "required"}"#, "tool_choice"),
+                ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": "required", "response_format": {"type": "json_object"}}"#, "tool_choice"),
             ]
             for (uri, body, param) in cases {
                 let (status, object) = try await Self.post(client, uri, body)
@@ -181,8 +182,11 @@ extension OpenAIServerTests {
                 #expect(Self.error(object).param == param, "\(body): \(Self.error(object).message)")
             }
             #expect(Self.error(try await Self.post(client, "/v1/completions", cases[0].1).1).message == "Stream options can only be defined when `stream=True`.")
-            // What is supported still works: text format, tools with tool_choice none, stream_options with stream.
+            // What is supported still works: text format, tools with tool_choice none, required or
+            // named (enforced by the grammar engine: no tool parser needed), stream_options with stream.
             for body in [#"{\#(chat), "response_format": {"type": "text"}}"#, #"{\#(chat), \#(tools), "tool_choice": "none"}"#,
+                         #"{\#(chat), \#(tools), "tool_choice": "required"}"#,
+                         #"{\#(chat), \#(tools), "tool_choice": {"type": "function", "function": {"name": "f"}}}"#,
                          #"{\#(chat), "stream": true, "stream_options": {"include_usage": true}}"#] {
                 let (status, _) = try await Self.post(client, "/v1/chat/completions", body)
                 #expect(status == .ok, "\(body)")

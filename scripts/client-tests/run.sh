@@ -5,7 +5,8 @@
 #   queue  --max-num-seqs 1 --max-num-queued-reqs 1: the 503 test, kept apart so that its tiny
 #          queue cannot refuse the concurrency test's requests
 #   structured  qwen2.5-coder-0.5b-instruct (`tram download` it first, as CI does): structured
-#          outputs (test_structured_outputs.py)
+#          outputs and tool calling, --enable-auto-tool-choice --tool-call-parser hermes
+#          (test_structured_outputs.py)
 # The shutdown tests start (and signal) servers of their own from $TRAM_BIN.
 # Usage: scripts/client-tests/run.sh [TRAM_BINARY] [pytest args…]
 # (binary default: $TRAM_BIN, else .build/release/tram). Needs `pip install -r requirements.txt`
@@ -41,7 +42,8 @@ else
 fi
 
 structured_port=$(free_port)
-if start structured "$structured_port" qwen2.5-coder-0.5b-instruct --api-key "$key" --max-model-len 4096 --kv-cache-memory 512MiB; then
+if start structured "$structured_port" qwen2.5-coder-0.5b-instruct --api-key "$key" --max-model-len 4096 --kv-cache-memory 512MiB \
+        --enable-auto-tool-choice --tool-call-parser hermes; then
     export TRAM_TEST_STRUCTURED_SERVER="http://127.0.0.1:$structured_port"
     structured_ok=1
 else

@@ -145,3 +145,106 @@ def test_bad_schemas_are_400s():
     with pytest.raises(openai.BadRequestError) as e:
         ask("hi", max_tokens=5, extra_body={"structured_outputs": {"regex": "a", "choice": ["a"]}})
     assert "one kind" in str(e.value)
+
+
+# MARK: - Tool calling (the server runs --enable-auto-tool-choice --tool-call-parser hermes)
+
+TOOLS = [
+    {"type": "function", "function": {
+        "name": "get_weather", "description": "Get the current weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+                       "required": ["city"]}}},
+    {"type": "function", "function": {
+        "name": "get_time", "description": "Get the current time in a timezone",
+        "parameters": {"type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]}}},
+]
+WEATHER = [{"role": "user", "content": "What is the weather like in Paris today?"}]
+
+
+def chat(messages, **kwargs):
+    require_server()
+    return client.chat.completions.create(model=MODEL, messages=messages, max_tokens=120, temperature=0, tools=TOOLS, **kwargs)
+
+
+def check_call(call, names=("get_weather", "get_time")):
+    assert call.type == "function" and call.id.startswith("chatcmpl-tool-")
+    assert call.function.name in names
+    schema = next(t["function"]["parameters"] for t in TOOLS if t["function"]["name"] == call.function.name)
+    jsonschema.validate(json.loads(call.function.arguments), schema)
+
+
+def test_tool_choice_named_and_required():
+    r = chat(WEATHER, tool_choice={"type": "function", "function": {"name": "get_weather"}})
+    choice = r.choices[0]
+    assert choice.finish_reason == "tool_calls" and choice.message.content is None
+    assert len(choice.message.tool_calls) == 1 and choice.message.tool_calls[0].function.name == "get_weather"
+    check_call(choice.message.tool_calls[0], ["get_weather"])
+    r = chat(WEATHER, tool_choice="required")
+    choice = r.choices[0]
+    assert choice.finish_reason == "tool_calls" and choice.message.tool_calls
+    for call in choice.message.tool_calls:
+        check_call(call)
+    r = chat(WEATHER, tool_choice="required", parallel_tool_calls=False)
+    assert len(r.choices[0].message.tool_calls) == 1
+
+
+def test_tool_choice_none_and_auto_answer():
+    r = chat(WEATHER, tool_choice="none")
+    assert r.choices[0].message.content and not r.choices[0].message.tool_calls
+    r = chat(WEATHER, tool_choice="auto")
+    message = r.choices[0].message
+    # Whatever the model chose: no call markup in the content, and any call is well formed.
+    assert "<tool_call>" not in (message.content or "")
+    for call in message.tool_calls or []:
+        check_call(call)
+
+
+def reassemble(stream):
+    calls, content, finish = {}, "", None
+    for chunk in stream:
+        for c in chunk.choices:
+            content += c.delta.content or ""
+            for d in c.delta.tool_calls or []:
+                entry = calls.setdefault(d.index, {"id": None, "name": None, "arguments": ""})
+                if d.id:
+                    assert entry["id"] is None, "a call's id comes once"
+                    entry["id"] = d.id
+                if d.function and d.function.name:
+                    entry["name"] = d.function.name
+                if d.function and d.function.arguments:
+                    assert entry["name"], "the name comes before the arguments"
+                    entry["arguments"] += d.function.arguments
+            finish = c.finish_reason or finish
+    return content, [calls[i] for i in sorted(calls)], finish
+
+
+@pytest.mark.parametrize("tool_choice", ["required", {"type": "function", "function": {"name": "get_time"}}])
+def test_streamed_tool_calls_reassemble_to_the_plain_ones(tool_choice):
+    plain = chat(WEATHER, tool_choice=tool_choice).choices[0]
+    content, calls, finish = reassemble(chat(WEATHER, tool_choice=tool_choice, stream=True))
+    assert finish == plain.finish_reason == "tool_calls"
+    assert [(c["name"], c["arguments"]) for c in calls] == [(c.function.name, c.function.arguments) for c in plain.message.tool_calls]
+    assert "<tool_call>" not in content and all(c["id"] for c in calls)
+
+
+def test_tool_result_round_trip():
+    first = chat(WEATHER, tool_choice={"type": "function", "function": {"name": "get_weather"}}).choices[0].message
+    call = first.tool_calls[0]
+    messages = WEATHER + [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": call.id, "type": "function", "function": {"name": call.function.name, "arguments": call.function.arguments}}]},
+        {"role": "tool", "tool_call_id": call.id, "content": json.dumps({"temperature": 21, "condition": "sunny"})},
+    ]
+    r = chat(messages, tool_choice="none")
+    assert r.choices[0].finish_reason in ("stop", "length") and r.choices[0].message.content
+
+
+def test_tool_errors_are_400s():
+    require_server()
+    with pytest.raises(openai.BadRequestError) as e:
+        chat(WEATHER, tool_choice={"type": "function", "function": {"name": "nope"}})
+    assert "nope" in str(e.value)
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model=MODEL, messages=WEATHER, max_tokens=5, tools=[{"type": "function"}])
+    with pytest.raises(openai.BadRequestError):
+        chat(WEATHER, tool_choice="required", response_format={"type": "json_object"})

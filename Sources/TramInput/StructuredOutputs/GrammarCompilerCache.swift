@@ -3,6 +3,7 @@ package import TramEngine
 package import TramGrammar
 package import TramJSON
 package import TramTokenizer
+package import TramTools
 
 /// Structured outputs for one model: the grammar view of its vocabulary (built on first use)
 /// and the compiled grammars of recent requests, keyed by what they ask (the same schema sent
@@ -117,5 +118,47 @@ package final class GrammarLogitsProcessor: LogitsProcessor {
 
     package func accept(_ tokenID: Int) {
         matcher.accept(tokenID)
+    }
+
+    /// Text the output got other than as one whole token (the answer's start, when a token
+    /// closed the reasoning and went on).
+    package func accept(text: String) {
+        matcher.accept(bytes: text.utf8)
+    }
+}
+
+/// A grammar that constrains only the answer after the model's reasoning (`--reasoning-parser`),
+/// as vLLM applies structured outputs once reasoning ends: while the model thinks, nothing is
+/// masked; before it has shown whether it will think (Qwen3), the grammar's tokens and the
+/// `<think>` token are allowed.
+package final class ReasoningGatedLogitsProcessor: LogitsProcessor {
+    private var reasoner: ReasoningParser
+    private let grammar: GrammarLogitsProcessor
+    private let text: @Sendable (Int) -> String
+    private let thinkToken: Int?
+    private let startsThinking: Bool
+
+    package init(grammar: CompiledGrammar, reasoning: ReasoningParser.Kind, thinkToken: Int?, text: @escaping @Sendable (Int) -> String) {
+        reasoner = ReasoningParser(reasoning)
+        self.grammar = GrammarLogitsProcessor(grammar: grammar)
+        self.text = text
+        self.thinkToken = thinkToken
+        startsThinking = reasoning == .deepseekR1
+    }
+
+    package func apply(to logits: UnsafeMutableBufferPointer<Float>) {
+        if reasoner.isThinking || (startsThinking && !reasoner.isAnswering) { return }
+        let keep = thinkToken.flatMap { logits.indices.contains($0) ? logits[$0] : nil }
+        grammar.apply(to: logits)
+        if !reasoner.isAnswering, let t = thinkToken, let keep { logits[t] = keep }
+    }
+
+    package func accept(_ tokenID: Int) {
+        if reasoner.isAnswering {
+            grammar.accept(tokenID)
+            return
+        }
+        let (_, content) = reasoner.feed(text(tokenID))
+        if !content.isEmpty { grammar.accept(text: content) }
     }
 }

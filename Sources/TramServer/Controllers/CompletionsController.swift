@@ -25,7 +25,7 @@ extension OpenAIServer {
         let tokenizer = model.tokenizer
         let id = Self.requestID("cmpl")
         logRequest(id, prompt: promptTexts.count == 1 ? promptTexts[0] : nil, tokenIDs: prompts, parameters)
-        let outputs = try submitAll(prompts, parameters, priority: input.priority, grammar: input.grammar, id: id, channel: context.channel)
+        let outputs = try submitAll(prompts, parameters, priority: input.priority, logitsProcessor: InputProcessor.logitsProcessor(input.grammar), id: id, channel: context.channel)
         let header = Header(id: id, object: "text_completion", created: Int(Date().timeIntervalSince1970), model: modelName)
         let promptTokens = prompts.reduce(0) { $0 + $1.count }
         let n = parameters.n

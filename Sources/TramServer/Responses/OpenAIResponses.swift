@@ -114,13 +114,33 @@ struct CompletionChoice: Encodable {
 /// A choice of a `/v1/chat/completions` response.
 struct ChatChoice: Encodable {
     var index: Int
-    var content: String
+    /// Null when the choice is only tool calls.
+    var content: String?
     var logprobs: OpenAILogprobs.Chat?
     var finish: Finish?
+    /// Present when the request offered tools (`[]` when none was called), as vLLM answers.
+    var toolCalls: [ToolCallObject]?
+    /// With `--reasoning-parser`: the thinking (`.some(nil)` when there was none).
+    var reasoning: String?? = nil
 
     struct Message: Encodable {
         var role = "assistant"
-        var content: String
+        var content: String?
+        var toolCalls: [ToolCallObject]?
+        var reasoning: String??
+
+        enum CodingKeys: String, CodingKey { case role, content, tool_calls, reasoning, reasoning_content }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(role, forKey: .role)
+            try c.encode(content, forKey: .content)
+            try c.encodeIfPresent(toolCalls, forKey: .tool_calls)
+            if let reasoning {
+                try c.encode(reasoning, forKey: .reasoning)
+                try c.encode(reasoning, forKey: .reasoning_content)
+            }
+        }
     }
 
     enum CodingKeys: String, CodingKey { case index, message, logprobs, finish_reason, stop_reason }
@@ -129,30 +149,85 @@ struct ChatChoice: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         let f = FinishFields(finish: finish)
         try c.encode(index, forKey: .index)
-        try c.encode(Message(content: content), forKey: .message)
+        try c.encode(Message(content: content, toolCalls: toolCalls, reasoning: reasoning), forKey: .message)
         try c.encode(logprobs, forKey: .logprobs)
-        try c.encode(f.reason, forKey: .finish_reason)
+        try c.encode(ToolCallObject.finishReason(f.reason, called: !(toolCalls ?? []).isEmpty), forKey: .finish_reason)
         try c.encode(f.stopReason, forKey: .stop_reason)
     }
 }
 
-/// A choice of a chat stream chunk: the first carries the role, later ones text; `stop_reason`
-/// comes with the finish only.
+/// `message.tool_calls[i]`: `{id, type: "function", function: {name, arguments}}`.
+struct ToolCallObject: Encodable {
+    var id: String
+    var type = "function"
+    var function: Function
+
+    struct Function: Encodable {
+        var name: String
+        var arguments: String
+    }
+
+    /// vLLM's ids: `chatcmpl-tool-` and 32 hex digits.
+    static func newID() -> String {
+        var g = SystemRandomNumberGenerator()
+        return "chatcmpl-tool-" + (0..<32).map { _ in String(g.next() % 16, radix: 16) }.joined()
+    }
+
+    /// A choice that called tools and stopped by itself finished with "tool_calls".
+    static func finishReason(_ reason: String?, called: Bool) -> String? {
+        called && reason == "stop" ? "tool_calls" : reason
+    }
+}
+
+/// A choice of a chat stream chunk: the first carries the role, later ones text or tool-call
+/// deltas; `stop_reason` comes with the finish only.
 struct ChatChunkChoice: Encodable {
     var index: Int
     var role: String?
     var content: String?
     var logprobs: OpenAILogprobs.Chat?
     var finish: Finish?
+    var toolCalls: [ToolCallDelta]? = nil
+    /// Whether the choice has called a tool (its finish is then "tool_calls").
+    var calledTools = false
+    /// Thinking text (`delta.reasoning` and `delta.reasoning_content`).
+    var reasoning: String? = nil
 
     /// The first chunk of a choice, as OpenAI sends it: the role and empty content.
     static func role(_ index: Int) -> ChatChunkChoice {
         ChatChunkChoice(index: index, role: "assistant", content: "", logprobs: nil, finish: nil)
     }
 
+    /// `delta.tool_calls[i]`: the call's index; its id, type and name in the first delta of a
+    /// call; argument text in later ones.
+    struct ToolCallDelta: Encodable {
+        var index: Int
+        var id: String?
+        var type: String?
+        var function: Function
+
+        struct Function: Encodable {
+            var name: String?
+            var arguments: String?
+        }
+    }
+
     struct Delta: Encodable {
         var role: String?
         var content: String?
+        var toolCalls: [ToolCallDelta]?
+        var reasoning: String?
+
+        enum CodingKeys: String, CodingKey { case role, content, tool_calls, reasoning, reasoning_content }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encodeIfPresent(role, forKey: .role)
+            try c.encodeIfPresent(content, forKey: .content)
+            try c.encodeIfPresent(toolCalls, forKey: .tool_calls)
+            try c.encodeIfPresent(reasoning, forKey: .reasoning)
+            try c.encodeIfPresent(reasoning, forKey: .reasoning_content)
+        }
     }
 
     enum CodingKeys: String, CodingKey { case index, delta, logprobs, finish_reason, stop_reason }
@@ -161,9 +236,9 @@ struct ChatChunkChoice: Encodable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         let f = FinishFields(finish: finish)
         try c.encode(index, forKey: .index)
-        try c.encode(Delta(role: role, content: content), forKey: .delta)
+        try c.encode(Delta(role: role, content: content, toolCalls: toolCalls, reasoning: reasoning), forKey: .delta)
         try c.encode(logprobs, forKey: .logprobs)
-        try c.encode(f.reason, forKey: .finish_reason)
+        try c.encode(ToolCallObject.finishReason(f.reason, called: calledTools), forKey: .finish_reason)
         if finish != nil { try c.encode(f.stopReason, forKey: .stop_reason) }
     }
 }
