@@ -28,6 +28,9 @@ struct BenchStructured: ParsableCommand {
     @Option(help: "Write one JSON line per instance with Tram's times here.")
     var results: String?
 
+    @Option(help: "Write the report as the \"Structured outputs\" section of this file (BENCHMARKS.md), replacing the previous one.")
+    var benchmarks: String?
+
     struct EngineRecord: Codable {
         var compile_ms: Double?
         var mask_us: [Double]
@@ -89,8 +92,13 @@ struct BenchStructured: ParsableCommand {
             let text = try records.map { String(decoding: try encoder.encode($0), as: UTF8.self) }.joined(separator: "\n") + "\n"
             try text.write(toFile: results, atomically: true, encoding: .utf8)
         }
-        print("\(records.count) instances of \(Set(records.map(\.schema)).count) schemas; \(tokenizer.vocabularySize)-token vocabulary (\(vocabulary.trieNodeCount) trie nodes); one thread")
-        print("engine       compiled  walked   compile ms mean/p50/p99     masks   mask µs mean   p50      p99      max")
+        var report: [String] = []
+        func out(_ line: String) {
+            print(line)
+            report.append(line)
+        }
+        out("\(records.count) instances of \(Set(records.map(\.schema)).count) schemas; \(tokenizer.vocabularySize)-token vocabulary (\(vocabulary.trieNodeCount) trie nodes); one thread")
+        out("engine       compiled  walked   compile ms mean/p50/p99     masks   mask µs mean   p50      p99      max")
         for (name, pick) in [("tram", { (r: Record) in r.tram! }), ("xgrammar", { $0.xgrammar }), ("llguidance", { $0.llguidance })] as [(String, (Record) -> EngineRecord)] {
             let engine = records.map(pick)
             let compiled = engine.filter { $0.compile_ms != nil && !$0.status.hasPrefix("compile error") }
@@ -100,13 +108,36 @@ struct BenchStructured: ParsableCommand {
             func q(_ v: [Double], _ p: Double) -> Double { v.isEmpty ? .nan : v[min(v.count - 1, Int(Double(v.count) * p))] }
             let mean = masks.isEmpty ? Double.nan : masks.reduce(0, +) / Double(masks.count)
             let compileMean = compile.isEmpty ? Double.nan : compile.reduce(0, +) / Double(compile.count)
-            print(String(format: "%-12@ %8d %7d   %7.2f / %6.2f / %8.2f   %7d   %9.1f %8.1f %8.1f %8.0f",
-                         name as NSString, compiled.count, walked.count, compileMean, q(compile, 0.5), q(compile, 0.99),
+            out(name.padding(toLength: 12, withPad: " ", startingAt: 0) + String(format: " %8d %7d   %7.2f / %6.2f / %8.2f   %7d   %9.1f %8.1f %8.1f %8.0f",
+                         compiled.count, walked.count, compileMean, q(compile, 0.5), q(compile, 0.99),
                          masks.count, mean, q(masks, 0.5), q(masks, 0.99), masks.last ?? .nan))
         }
-        print("tram: \(totals.states) states, \(totals.maskComputations) masks computed: \(totals.localWalks) local walks (\(totals.localNodes) trie nodes), \(totals.sharedHits) local masks shared across grammars, \(totals.realNodes) trie nodes walked from real states")
+        out("tram: \(totals.states) states, \(totals.maskComputations) masks computed: \(totals.localWalks) local walks (\(totals.localNodes) trie nodes), \(totals.sharedHits) local masks shared across grammars, \(totals.realNodes) trie nodes walked from real states")
         let refusals = records.filter { $0.tram!.status != "ok" && $0.xgrammar.status == "ok" }
         for r in refusals.prefix(10) { print("  tram \(r.tram!.status) where xgrammar walked: \(r.source)") }
         if refusals.count > 10 { print("  … \(refusals.count - 10) more") }
+        if let benchmarks { try Self.writeSection(report, refusals: refusals.count, total: records.count, to: benchmarks) }
+    }
+
+    static let begin = "<!-- structured:begin -->"
+    static let end = "<!-- structured:end -->"
+
+    static func writeSection(_ report: [String], refusals: Int, total: Int, to path: String) throws {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+            .first { $0.hasPrefix("model name") }?.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let date = ISO8601DateFormatter().string(from: Date())
+        let section = [
+            begin, "## Structured outputs", "",
+            "Written by `tram bench structured --peers … --benchmarks BENCHMARKS.md` on \(date): CPU \(cpu), \(cores) cores (the grammar engine is scalar Swift; no kernel ISA involved), one thread per engine, nothing else running. Schemas: the MaskBench sample `scripts/bench/structured/maskbench_sample.jsonl` (guidance-ai/jsonschemabench, each line names its file and commit); each valid instance as `json.dumps` text in Qwen2.5's tokens, every engine compiling the schema fresh and computing the next-token mask before every token (xgrammar 0.2.9 and llguidance 1.9.1 through `scripts/bench/structured/peers.py`, run just before). \"compiled\": instances whose schema the engine compiled; \"walked\": instances whose every token it accepted. Tram refused \(refusals) of \(total) instances xgrammar walked (unsupported keywords, listed by the command).",
+            "", "```",
+        ] + report + ["```", end]
+        var text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        if let a = text.range(of: begin), let b = text.range(of: end) {
+            text.replaceSubrange(a.lowerBound..<b.upperBound, with: section.joined(separator: "\n"))
+        } else {
+            text += (text.hasSuffix("\n") ? "\n" : "\n\n") + section.joined(separator: "\n") + "\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }

@@ -625,12 +625,14 @@ def write_footer(add, results_dir, lines, args):
     add("swift build -c release")
     add("scripts/bench/compare.py --llama-server /path/to/llama-server --runs 3 --matrix --dram-gbps GBPS")
     add("```")
-    # scripts/bench/speculative.py owns a section of its own: kept as it was.
-    begin, end = "<!-- speculative:begin -->", "<!-- speculative:end -->"
+    # scripts/bench/speculative.py and `tram bench structured --benchmarks` own sections of
+    # their own: kept as they were.
     old = open(args.out).read() if os.path.exists(args.out) else ""
-    if begin in old and end in old:
-        add("")
-        lines.extend(old[old.index(begin):old.index(end) + len(end)].split("\n"))
+    for name in ("speculative", "structured"):
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+        if begin in old and end in old:
+            add("")
+            lines.extend(old[old.index(begin):old.index(end) + len(end)].split("\n"))
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
 
