@@ -54,7 +54,7 @@ let package = Package(
         // JSON schemas, matched over a token trie (work in progress: issue 15).
         .target(name: "TramGrammar", dependencies: ["TramTokenizer", "TramJSON"], swiftSettings: upcoming),
         // Tool calls out of a model's text (vLLM's tool parsers; no I/O).
-        .target(name: "TramTools", swiftSettings: upcoming),
+        .target(name: "TramTools", dependencies: ["TramJSON"], swiftSettings: upcoming),
         // Request bodies (HTTP, `tram generate --input` lines) → engine requests: the input
         // processor's room.
         .target(name: "TramInput", dependencies: ["TramEngine", "TramModels", "TramChat", "TramTemplate", "TramTokenizer", "TramGrammar", "TramJSON", "TramTools"], swiftSettings: upcoming),

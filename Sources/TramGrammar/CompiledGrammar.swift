@@ -43,14 +43,7 @@ public final class CompiledGrammar: Sendable {
             return canEnd(state) ? GrammarMatcher.terminated : nil
         }
         guard let bytes = vocabulary.bytes(of: token) else { return nil }
-        return automaton.withLock { a in
-            var s = state
-            for b in bytes {
-                s = a.next(s, b)
-                if s < 0 { return nil }
-            }
-            return s
-        }
+        return advance(state, bytes: bytes)
     }
 
     /// The state after `bytes` (text outside the vocabulary: a prefix forced by a template),

@@ -1,16 +1,5 @@
-public import TramJSON
-
-/// JSON text of values (enum and const alternatives, property names): compact, strings with
-/// `"`, `\` and control characters escaped, other characters as UTF-8.
+/// JSON pointers in schema paths (values are written by `JSONWriter`).
 enum JSONText {
-    static func serialize(_ value: JSONValue) -> String {
-        JSONWriter.serialize(value)
-    }
-
-    static func quote(_ s: String) -> String {
-        JSONWriter.quoted(s)
-    }
-
     /// A property name as a JSON-pointer token, for error paths.
     static func pointerEscape(_ name: String) -> String {
         var out = ""

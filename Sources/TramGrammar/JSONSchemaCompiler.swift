@@ -163,11 +163,11 @@ public struct JSONSchemaCompiler {
         }
         if let options = schema["enum"] {
             guard let list = options.arrayValue, !list.isEmpty else { throw GrammarError.schema("enum must be a non-empty array", path: path) }
-            let items = list.map { Grammar.Expr.literal(JSONText.serialize($0)) }
+            let items = list.map { Grammar.Expr.literal(JSONWriter.serialize($0)) }
             return items.count == 1 ? items[0] : .choice(items)
         }
         if let constant = schema["const"] {
-            return .literal(JSONText.serialize(constant))
+            return .literal(JSONWriter.serialize(constant))
         }
 
         let types: [String]
@@ -234,7 +234,7 @@ public struct JSONSchemaCompiler {
                 out[i].value = .object(props)
             default:
                 if !handled.contains(key) { continue }
-                guard JSONText.serialize(out[i].value) == JSONText.serialize(v) else {
+                guard JSONWriter.serialize(out[i].value) == JSONWriter.serialize(v) else {
                     throw GrammarError.unsupportedKeywords(["allOf with differing '\(key)'"], path: path)
                 }
             }
@@ -300,7 +300,7 @@ public struct JSONSchemaCompiler {
         var items: [(Grammar.Expr, Bool)] = []
         for (name, propertySchema) in properties {
             let v = try value(propertySchema, path: "\(path)/properties/\(JSONText.pointerEscape(name))")
-            let item = named(.sequence([.literal(JSONText.serialize(.string(name))), colon(), v]), "property")
+            let item = named(.sequence([.literal(JSONWriter.serialize(.string(name))), colon(), v]), "property")
             items.append((item, required.contains(name)))
         }
         var extra: Grammar.Expr?

@@ -97,7 +97,7 @@ package struct InputProcessor: Sendable {
         var parameters = try engine { try fields.parameters(maxTokens: body.max_tokens ?? 16, defaults: defaults) }
         let stream = body.stream ?? false
         try Self.refuseUnsupported(stream: stream, streamOptions: body.stream_options)
-        let grammar = try structuredOutput(data, parameters)
+        let grammar = try structuredOutput(Self.jsonBody(data), parameters)
         let echo = body.echo ?? false
         parameters.logprobs = body.logprobs
         if stream, parameters.promptLogprobs != nil {
@@ -140,7 +140,8 @@ package struct InputProcessor: Sendable {
         try checkModel(body.model)
         let fields = try Self.decode(SamplingFields.self, from: data)
         try Self.refuseUnsupported(stream: body.stream ?? false, streamOptions: body.stream_options)
-        let tools = try ToolRequest.parse(body: try Self.jsonBody(data), options: toolCalling)
+        let json = try Self.jsonBody(data)
+        let tools = try ToolRequest.parse(body: json, options: toolCalling)
         guard !body.messages.isEmpty else { throw InputError("messages must not be empty", param: "messages") }
         let raw = try Self.templateValue(data)
         guard case let .object(root) = raw, let messages = root["messages"] else { throw InputError("missing field 'messages'", param: "messages") }
@@ -169,7 +170,7 @@ package struct InputProcessor: Sendable {
         }
         if parameters.maxTokens == nil, prompt.count < maxModelLen { parameters.maxTokens = maxModelLen - prompt.count }
         try checkContext(prompt, maxTokens: parameters.maxTokens)
-        var grammar = try structuredOutput(data, parameters)
+        var grammar = try structuredOutput(json, parameters)
         if let forced = tools?.constraint {
             if grammar != nil {
                 throw InputError("tool_choice \"required\" or a named function cannot be combined with response_format or structured_outputs", param: "tool_choice")
@@ -223,7 +224,7 @@ package struct InputProcessor: Sendable {
             return p
         }
         try checkContext(ids, maxTokens: parameters.maxTokens)
-        let grammar = try structuredOutput(data, parameters)
+        let grammar = try structuredOutput(Self.jsonBody(data), parameters)
         return (EngineRequest(promptTokenIDs: ids, parameters: parameters, priority: line.priority ?? 0,
                               makeLogitsProcessor: Self.logitsProcessor(grammar)), text)
     }
@@ -367,8 +368,7 @@ package struct InputProcessor: Sendable {
     /// The compiled grammar of the body's `response_format` / `structured_outputs`, or nil when
     /// it asks for none. A constraint needs the end-of-sequence token to end the output, so
     /// `ignore_eos` is refused with one.
-    func structuredOutput(_ data: Data, _ parameters: SamplingParameters) throws -> CompiledGrammar? {
-        let body = try Self.jsonBody(data)
+    func structuredOutput(_ body: JSONValue, _ parameters: SamplingParameters) throws -> CompiledGrammar? {
         guard let request = try StructuredOutputRequest.parse(body: body) else { return nil }
         if parameters.ignoreEOS {
             throw InputError("ignore_eos cannot be combined with structured outputs (the output ends with the end-of-sequence token)", param: "ignore_eos")

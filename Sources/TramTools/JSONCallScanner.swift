@@ -1,3 +1,5 @@
+import TramJSON
+
 /// Reads one call written as a JSON object — `{"name": "f", "arguments": {...}}` (Hermes; the
 /// arguments key may also be `parameters`, as in vLLM's `required` schema and Llama 3's format)
 /// — from text that may still be growing. Given the text so far, it says the name once its
@@ -37,7 +39,7 @@ struct JSONCallScanner {
             guard i < text.endIndex else { return r }
             guard text[i] == "\"" else { r.invalid = true; return r }
             guard let keyEnd = stringEnd(text, from: i) else { return r }
-            let key = unescape(text[text.index(after: i)..<text.index(before: keyEnd)])
+            guard let key = string(text[i..<keyEnd]) else { r.invalid = true; return r }
             i = keyEnd
             skipSpace()
             guard i < text.endIndex else { return r }
@@ -50,7 +52,8 @@ struct JSONCallScanner {
             if key == "name" {
                 guard text[i] == "\"" else { r.invalid = true; return r }
                 guard let end = valueEnd else { return r }
-                r.name = unescape(text[text.index(after: i)..<text.index(before: end)])
+                guard let name = string(text[i..<end]) else { r.invalid = true; return r }
+                r.name = name
             } else if argumentKeys.contains(key) {
                 r.arguments = text[valueStart..<(valueEnd ?? text.endIndex)]
                 r.argumentsComplete = valueEnd != nil
@@ -99,30 +102,9 @@ struct JSONCallScanner {
         return nil
     }
 
-    static func unescape(_ s: Substring) -> String {
-        guard s.contains("\\") else { return String(s) }
-        var out = ""
-        var i = s.startIndex
-        while i < s.endIndex {
-            let c = s[i]
-            i = s.index(after: i)
-            guard c == "\\", i < s.endIndex else { out.append(c); continue }
-            let e = s[i]
-            i = s.index(after: i)
-            switch e {
-            case "n": out.append("\n")
-            case "t": out.append("\t")
-            case "r": out.append("\r")
-            case "b": out.append("\u{08}")
-            case "f": out.append("\u{0C}")
-            case "u":
-                let hex = s[i..<(s.index(i, offsetBy: 4, limitedBy: s.endIndex) ?? s.endIndex)]
-                if hex.count == 4, let v = UInt32(hex, radix: 16), let u = Unicode.Scalar(v) { out.unicodeScalars.append(u) }
-                i = hex.endIndex
-            default: out.append(e)
-            }
-        }
-        return out
+    /// The value of the JSON string literal `literal` (quotes included), read by TramJSON.
+    static func string(_ literal: Substring) -> String? {
+        (try? JSONParser.parse(Array(literal.utf8)))?.stringValue
     }
 }
 

@@ -174,6 +174,7 @@ extension OpenAIServerTests {
                 ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": "auto"}"#, "tool_choice"),
                 ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": {"type": "function", "function": {"name": "g"}}}"#, "tool_choice"),
                 ("/v1/chat/completions", #"{\#(chat), "tool_choice": "required"}"#, "tool_choice"),
+                ("/v1/completions", #"{"prompt": "a", "max_tokens": 1, "guided_json": {"type": "object"}}"#, "guided_json"),
                 ("/v1/chat/completions", #"{\#(chat), \#(tools), "tool_choice": "required", "response_format": {"type": "json_object"}}"#, "tool_choice"),
             ]
             for (uri, body, param) in cases {

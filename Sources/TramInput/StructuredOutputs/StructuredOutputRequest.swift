@@ -39,6 +39,13 @@ package struct StructuredOutputRequest: Sendable, Equatable, Hashable {
     /// The request's constraint, or nil when it has none (`response_format` absent or `text`,
     /// no `structured_outputs`).
     package static func parse(body: JSONValue) throws -> StructuredOutputRequest? {
+        // vLLM's older spelling, since replaced by `structured_outputs`: refused, naming the
+        // replacement, rather than ignored (the output would silently be unconstrained).
+        for (old, new) in [("guided_json", "json"), ("guided_regex", "regex"), ("guided_choice", "choice"), ("guided_grammar", "grammar"),
+                           ("guided_decoding_backend", "backend"), ("guided_whitespace_pattern", "whitespace_pattern")]
+        where !(body[old]?.isNull ?? true) {
+            throw InputError("\(old) is vLLM's former spelling; send \"structured_outputs\": {\"\(new)\": ...} instead", param: old)
+        }
         let outputs = try structuredOutputs(body["structured_outputs"])
         if let format = body["response_format"], !format.isNull {
             return try responseFormat(format, options: outputs.options)

@@ -116,6 +116,9 @@ package struct ToolRequest: Sendable {
         guard options.enableAutoToolChoice, let parser = options.toolCallParser else {
             throw InputError("\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set", param: "tool_choice")
         }
+        guard ToolCallParsers.make(parser) != nil else {
+            throw InputError("the server's tool call parser '\(parser)' is not one of \(ToolCallParsers.names.joined(separator: ", "))", param: "tool_choice")
+        }
         return .auto(parser: parser)
     }
 }
