@@ -133,7 +133,7 @@ let package = Package(
             ],
             swiftSettings: upcoming
         ),
-        .testTarget(name: "TramToolsTests", dependencies: ["TramTools"], swiftSettings: upcoming),
+        .testTarget(name: "TramToolsTests", dependencies: ["TramTools", "TramJSON", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramGrammarTests", dependencies: ["TramGrammar", "TramJSON", "TramModels", "TramTokenizer", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramChatTests", dependencies: ["TramChat", "TramTestSupport"], swiftSettings: upcoming),
         .testTarget(name: "TramTokenizerTests", dependencies: ["TramTokenizer", "TramJSON"], swiftSettings: upcoming),

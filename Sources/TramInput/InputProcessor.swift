@@ -160,6 +160,9 @@ package struct InputProcessor: Sendable {
             throw InputError("when using `top_logprobs`, `logprobs` must be set to true.", param: "top_logprobs")
         }
         if wantsLogprobs { parameters.logprobs = topK }
+        if case .auto(let parser)? = tools?.choice, ToolCallParsers.readsSpecialTokens(parser), fields.skip_special_tokens == nil {
+            parameters.skipSpecialTokens = false
+        }
         if stream, parameters.promptLogprobs != nil {
             throw InputError("prompt_logprobs is not available when stream is enabled", param: "prompt_logprobs")
         }

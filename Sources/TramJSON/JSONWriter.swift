@@ -3,6 +3,13 @@
 public enum JSONWriter {
     public static func writeString(_ s: String, into out: inout String) {
         out += "\""
+        writeEscaped(s, into: &out)
+        out += "\""
+    }
+
+    /// The inside of `s`'s JSON string literal, without the quotes (for a string written piece by
+    /// piece as it streams).
+    public static func writeEscaped(_ s: String, into out: inout String) {
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -21,7 +28,6 @@ public enum JSONWriter {
                 }
             }
         }
-        out += "\""
     }
 
     /// `value` as compact JSON text (no whitespace), object keys in their order.

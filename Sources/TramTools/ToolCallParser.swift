@@ -51,13 +51,23 @@ extension ToolCallParser {
 
 /// The parsers `--tool-call-parser` names.
 public enum ToolCallParsers {
-    public static let names = ["hermes"]
+    public static let names = ["hermes", "llama3_json", "llama4_json", "mistral", "pythonic"]
 
     public static func make(_ name: String) -> (any ToolCallParser)? {
         switch name {
         case "hermes": HermesToolCallParser()
+        case "llama3_json", "llama4_json": Llama3JSONToolCallParser()
+        case "mistral": MistralToolCallParser()
+        case "pythonic": PythonicToolCallParser()
         default: nil
         }
+    }
+
+    /// Whether the parser reads a special token out of the text (Mistral's `[TOOL_CALLS]`), so a
+    /// request it parses keeps special tokens in its output unless it asks otherwise
+    /// (`skip_special_tokens`), as vLLM's `adjust_request` does for that parser.
+    public static func readsSpecialTokens(_ name: String) -> Bool {
+        name == "mistral"
     }
 }
 

@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Let tool_choice \"auto\" (and tools without a tool_choice) call tools, read from the model's text with --tool-call-parser.")
     var enableAutoToolChoice = false
 
-    @Option(help: "How tool calls are written in the model's output: \(ToolCallParsers.names.joined(separator: ", ")) (Qwen2.5, Hermes).")
+    @Option(help: "How tool calls are written in the model's output: \(ToolCallParsers.names.joined(separator: ", ")): hermes for Qwen2.5 and Hermes, llama3_json (or llama4_json) for Llama 3.1+ JSON calls, mistral for Mistral, pythonic for Llama 3.2/4 and ToolACE.")
     var toolCallParser: String?
 
     @Option(help: "Split the model's thinking (<think>…</think>) into message.reasoning: \(ReasoningParser.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
