@@ -6,7 +6,7 @@
 #          queue cannot refuse the concurrency test's requests
 #   structured  qwen2.5-coder-0.5b-instruct (`tram download` it first, as CI does): structured
 #          outputs and tool calling, --enable-auto-tool-choice --tool-call-parser hermes
-#          (test_structured_outputs.py)
+#          (test_structured_outputs.py; LangChain's ChatOpenAI against it: test_langchain.py)
 # The shutdown tests start (and signal) servers of their own from $TRAM_BIN.
 # Usage: scripts/client-tests/run.sh [TRAM_BINARY] [pytest args…]
 # (binary default: $TRAM_BIN, else .build/release/tram). Needs `pip install -r requirements.txt`
@@ -53,7 +53,7 @@ fi
 
 export TRAM_TEST_API_KEY="$key" TRAM_TEST_MODEL="$model" TRAM_BIN="$tram"
 status=0
-"$python" -m pytest -q -p no:cacheprovider "$here/test_openai_client.py" "$here/test_structured_outputs.py" "$@" || status=$?
+"$python" -m pytest -q -p no:cacheprovider "$here/test_openai_client.py" "$here/test_structured_outputs.py" "$here/test_langchain.py" "$@" || status=$?
 
 if [ $status -ne 0 ]; then
     show_log main
