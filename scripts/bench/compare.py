@@ -498,6 +498,15 @@ def write_matrix(add, args, runs, metric, ratio, rss):
     add("")
 
 
+def measured_at(results_dir):
+    """When the results were measured: the newest result file's time (a report rewritten with
+    --from-results keeps its run's date), else now."""
+    times = [os.path.getmtime(os.path.join(results_dir, n)) for n in os.listdir(results_dir)
+             if n.endswith(".json") and "__" in n] if results_dir and os.path.isdir(results_dir) else []
+    moment = datetime.fromtimestamp(max(times), timezone.utc) if times else datetime.now(timezone.utc)
+    return moment.strftime('%Y-%m-%d %H:%M UTC')
+
+
 def write_report(args, runs, startups, results_dir, rss):
     def metric(server, scenario, key):
         return [r[key] for r in runs.get((server, scenario), [])]
@@ -535,7 +544,7 @@ def write_report(args, runs, startups, results_dir, rss):
         section = [f"<!-- matrix:{best}:begin -->"]
         section.append(f"## Models × clients on an {MACHINE_CLASSES[best]} machine")
         section.append("")
-        section.append(f"- Date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+        section.append(f"- Date: {measured_at(results_dir)}")
         section.append(f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores; Linux {platform.release()}; "
                        f"Tram's best kernels here: {best}")
         if args.dram_gbps:
@@ -554,7 +563,7 @@ def write_report(args, runs, startups, results_dir, rss):
         return
     add(f"## In detail: `{os.path.basename(args.model)}`, Tram kernels {kernel_isa()}")
     add("")
-    add(f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, {cpu_model()}, {os.cpu_count()} logical cores"
+    add(f"{measured_at(results_dir)}, {cpu_model()}, {os.cpu_count()} logical cores"
         + (f"; DRAM read bandwidth {args.dram_gbps:.1f} GB/s" if args.dram_gbps else "") + ".")
     add("")
     rows = [
