@@ -118,8 +118,6 @@ struct PythonCallReader {
 
     private enum Step: Error { case incomplete, invalid }
 
-    private var atEnd: Bool { i >= c.count }
-
     private mutating func skipSpace() {
         while i < c.count, c[i].isWhitespace { i += 1 }
     }
@@ -135,19 +133,8 @@ struct PythonCallReader {
         do {
             guard try peek() == "[" else { return .invalid(i) }
             i += 1
-            var first = true
-            while true {
-                var ch = try peek()
-                if ch == "]" { i += 1; return .complete(i) }
-                if !first {
-                    guard ch == "," else { return .invalid(i) }
-                    i += 1
-                    ch = try peek()
-                    if ch == "]" { i += 1; return .complete(i) }
-                }
-                first = false
-                try readCall()
-            }
+            try commaSeparated(close: "]") { r, _ throws(Step) in try r.readCall() }
+            return .complete(i)
         } catch .incomplete {
             return .incomplete
         } catch {
@@ -160,25 +147,35 @@ struct PythonCallReader {
         guard try peek() == "(" else { throw .invalid }
         i += 1
         calls.append(Call(name: name, arguments: "{"))
+        try commaSeparated(close: ")") { r, first throws(Step) in try r.keyword(first: first) }
+        calls[calls.count - 1].arguments += "}"
+    }
+
+    /// `key=value` of the current call; its `, "key": ` is written once the value has begun.
+    private mutating func keyword(first: Bool) throws(Step) {
+        let key = try identifier()
+        guard try peek() == "=" else { throw .invalid }
+        i += 1
+        _ = try peek() // the value has begun: the key is settled
+        var out = calls[calls.count - 1].arguments
+        out += (first ? "" : ", ") + Self.quoted(key) + ": "
+        defer { calls[calls.count - 1].arguments = out }
+        try value(&out)
+    }
+
+    /// Elements up to `close`, separated by commas (a trailing one allowed), each read by
+    /// `element` (told whether it is the first); anything else between them is invalid.
+    private mutating func commaSeparated(close: Character, _ element: (inout PythonCallReader, Bool) throws(Step) -> Void) throws(Step) {
         var first = true
         while true {
-            var ch = try peek()
-            if ch == ")" { i += 1; calls[calls.count - 1].arguments += "}"; return }
+            if try peek() == close { i += 1; return }
             if !first {
-                guard ch == "," else { throw .invalid }
+                guard try peek() == "," else { throw .invalid }
                 i += 1
-                ch = try peek()
-                if ch == ")" { i += 1; calls[calls.count - 1].arguments += "}"; return }
+                if try peek() == close { i += 1; return }
             }
-            let key = try identifier()
-            guard try peek() == "=" else { throw .invalid }
-            i += 1
-            _ = try peek() // the value has begun: the key is settled
-            var out = calls[calls.count - 1].arguments
-            out += (first ? "" : ", ") + Self.quoted(key) + ": "
+            try element(&self, first)
             first = false
-            defer { calls[calls.count - 1].arguments = out }
-            try value(&out)
         }
     }
 
@@ -210,45 +207,28 @@ struct PythonCallReader {
     private mutating func sequence(_ out: inout String, close: Character) throws(Step) {
         i += 1
         out += "["
-        var first = true
-        while true {
-            var ch = try peek()
-            if ch == close { i += 1; out += "]"; return }
-            if !first {
-                guard ch == "," else { throw .invalid }
-                i += 1
-                ch = try peek()
-                if ch == close { i += 1; out += "]"; return }
-                out += ", "
-            }
-            first = false
-            try value(&out)
+        try commaSeparated(close: close) { r, first throws(Step) in
+            if !first { out += ", " }
+            try r.value(&out)
         }
+        out += "]"
     }
 
     private mutating func dictionary(_ out: inout String) throws(Step) {
         i += 1
         out += "{"
-        var first = true
-        while true {
-            var ch = try peek()
-            if ch == "}" { i += 1; out += "}"; return }
-            if !first {
-                guard ch == "," else { throw .invalid }
-                i += 1
-                ch = try peek()
-                if ch == "}" { i += 1; out += "}"; return }
-                out += ", "
-            }
-            first = false
+        try commaSeparated(close: "}") { r, first throws(Step) in
+            if !first { out += ", " }
+            let ch = try r.peek()
             guard ch == "'" || ch == "\"" else { throw .invalid } // JSON keys are strings
-            try string(&out)
-            guard try peek() == ":" else { throw .invalid }
-            i += 1
-            _ = try peek()
+            try r.string(&out)
+            guard try r.peek() == ":" else { throw .invalid }
+            r.i += 1
+            _ = try r.peek()
             out += ": "
-            try value(&out)
+            try r.value(&out)
         }
+        out += "}"
     }
 
     /// A quoted Python string (single or double quotes, one line) as a JSON string.
