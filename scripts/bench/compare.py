@@ -22,8 +22,8 @@ with TRAM_KERNEL_ISA on an AVX-512 machine: the peer keeps its native kernels th
 for Tram), llama-server once; one table per ISA, plus Tram's peak RSS under the 32-client load and
 each model's KV bytes per token. The matrix is one section per machine class (the CPU's best ISA:
 AVX-512 VNNI, AVX2-only), between `<!-- matrix:ISA:begin/end -->` markers: a run replaces its own
-class's section and keeps the others' as their machines wrote them. `--scenarios` then picks the detailed SmolLM2 scenarios to run
-beside it (none: `--scenarios ""`).
+class's section and keeps the others' as their machines wrote them. `--scenarios` then picks the
+detailed SmolLM2 scenarios to run beside it (none: `--scenarios ""`).
 
 `--batched-tokens-sweep 128,256,512` also runs Tram's c32, itl and itl-long scenarios with each
 `--max-num-batched-tokens` value: the measurement behind the CPU default.
@@ -498,6 +498,15 @@ def write_matrix(add, args, runs, metric, ratio, rss):
     add("")
 
 
+def kept_section(report, name):
+    """The lines of `report` between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, markers
+    included (a section another run or script owns), or None."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin not in report or end not in report:
+        return None
+    return report[report.index(begin):report.index(end) + len(end)].split("\n")
+
+
 def measured_at(results_dir):
     """When the results were measured: the newest result file's time (a report rewritten with
     --from-results keeps its run's date), else now."""
@@ -534,11 +543,9 @@ def write_report(args, runs, startups, results_dir, rss):
     add("  vendored in PyPI's `llama-cpp-python` sdist, outside this repository), the same GGUF file.")
     add("")
     old = open(args.out).read() if os.path.exists(args.out) else ""
-    classes = {}  # machine class (the CPU's best ISA) -> its matrix section's lines, markers included
-    for isa in MACHINE_CLASSES:
-        begin, end = f"<!-- matrix:{isa}:begin -->", f"<!-- matrix:{isa}:end -->"
-        if begin in old and end in old:
-            classes[isa] = old[old.index(begin):old.index(end) + len(end)].split("\n")
+    args.old_report = old
+    # machine class (the CPU's best ISA) -> its matrix section's lines, markers included
+    classes = {isa: kept for isa in MACHINE_CLASSES if (kept := kept_section(old, f"matrix:{isa}"))}
     if any("--" in server for server, _ in runs):
         best = best_isa()
         section = [f"<!-- matrix:{best}:begin -->"]
@@ -681,12 +688,11 @@ def write_footer(add, results_dir, lines, args):
     add("```")
     # scripts/bench/speculative.py and `tram bench structured --benchmarks` own sections of
     # their own: kept as they were.
-    old = open(args.out).read() if os.path.exists(args.out) else ""
     for name in ("speculative", "structured"):
-        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-        if begin in old and end in old:
+        section = kept_section(args.old_report, name)
+        if section:
             add("")
-            lines.extend(old[old.index(begin):old.index(end) + len(end)].split("\n"))
+            lines.extend(section)
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
 
