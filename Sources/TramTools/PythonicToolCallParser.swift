@@ -108,6 +108,9 @@ struct PythonCallReader {
     /// The text is all there is: its end also ends a token.
     private let final: Bool
     private var i = 0
+    /// Literals open around the one being read: deeper than TramJSON's parser allows is invalid,
+    /// so a model's runaway nesting cannot exhaust the stack.
+    private var depth = 0
     /// The elements read as far as `name(`.
     private(set) var calls: [Call] = []
 
@@ -191,6 +194,9 @@ struct PythonCallReader {
 
     /// One Python literal, written as JSON into `out`.
     private mutating func value(_ out: inout String) throws(Step) {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= 512 else { throw .invalid }
         let ch = try peek()
         switch ch {
         case "'", "\"":

@@ -96,6 +96,14 @@ import TramTools
         #expect(bad.content == "oops", "what follows a call and is not one is content")
     }
 
+    @Test func pythonicRunawayNestingIsTextNotACrash() {
+        var p = PythonicToolCallParser()
+        let deep = "[f(a=" + String(repeating: "[", count: 100_000) + "1" + String(repeating: "]", count: 100_000) + ")]"
+        let (content, calls) = p.parse(deep)
+        #expect(calls.map(\.name) == ["f"], "the call was read as far as its name")
+        #expect(content?.hasPrefix("[[[") == true, "past 512 levels the rest is content")
+    }
+
     @Test func llama3TextAfterCallsIsContent() {
         var p = Llama3JSONToolCallParser()
         let (content, calls) = p.parse(#"{"name": "f", "parameters": {"a": 1}} and then some words"#)
